@@ -1,0 +1,15 @@
+// Package schema names the ledger's tables and indexes and versions them.
+// The stack re-runs the migration whenever Version changes.
+package schema
+
+// Version is the schema's version. Bump it with any change below.
+const Version = 1
+
+// LicenceTable holds one document per licence.
+const LicenceTable = "Licences"
+
+// LicenceIndexes are the fields of LicenceTable that are looked up by
+// equality, each of which needs an index in QLDB.
+func LicenceIndexes() []string {
+	return []string{"licenceId", "email", "telephone"}
+}

@@ -1,0 +1,35 @@
+package infra
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Account is where the stack deploys, as the provider reports it: ARNs and
+// service names are built from these, never from hard-coded values.
+type Account struct {
+	Partition pulumi.StringOutput
+	Region    pulumi.StringOutput
+	ID        pulumi.StringOutput
+}
+
+// lookupAccount asks the provider for its partition, region and account.
+func lookupAccount(ctx *pulumi.Context, provider pulumi.ProviderResource) Account {
+	opt := pulumi.Provider(provider)
+	return Account{
+		Partition: aws.GetPartitionOutput(ctx, aws.GetPartitionOutputArgs{}, opt).Partition(),
+		Region:    aws.GetRegionOutput(ctx, aws.GetRegionOutputArgs{}, opt).Name(),
+		ID:        aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, opt).AccountId(),
+	}
+}
+
+// arn builds the ARN of a resource of service in this account and region.
+func (a Account) arn(service, resource string) pulumi.StringOutput {
+	return pulumi.Sprintf("arn:%s:%s:%s:%s:%s", a.Partition, service, a.Region, a.ID, resource)
+}
+
+// endpointService is the name of an AWS service's interface endpoint here,
+// such as com.amazonaws.eu-west-2.qldb.session.
+func (a Account) endpointService(service string) pulumi.StringOutput {
+	return pulumi.Sprintf("com.amazonaws.%s.%s", a.Region, service)
+}

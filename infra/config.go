@@ -1,0 +1,196 @@
+package infra
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// Config is everything a stage may set, read from the stack's configuration
+// and checked once. Components never read configuration themselves; they
+// take the plain values held here.
+type Config struct {
+	Project string // the Pulumi project, used in names and tags
+	Stage   string // the stack name: one stack per stage
+	Region  string // aws:region
+
+	AZCount int          // availability zones, one isolated subnet each
+	VPCCIDR netip.Prefix // the VPC's IPv4 range
+
+	MemoryMB         int // memory of the API function
+	TimeoutSeconds   int // timeout of the API function
+	LogRetentionDays int // retention of every log group
+
+	DeletionProtection bool   // whether the ledger refuses deletion
+	KMSKey             string // "" (AWS-owned key), KMSKeyCreate, or a key ARN
+
+	ThrottleRateLimit  float64 // API requests per second, steady state
+	ThrottleBurstLimit int     // API requests in a burst
+
+	XRayEndpoint            bool   // add an X-Ray interface endpoint
+	CORSAllowOrigin         string // Access-Control-Allow-Origin the API sends
+	ManageAPIGatewayAccount bool   // set API Gateway's account-wide CloudWatch role
+}
+
+// KMSKeyCreate as the kmsKey setting makes the stack create the ledger's
+// customer-managed key, with rotation on.
+const KMSKeyCreate = "create"
+
+// Limits on settings, kept beside the reader so errors can name them.
+const (
+	minAZs, maxAZs         = 2, 6
+	minPrefix, maxPrefix   = 16, 24
+	minMemory, maxMemory   = 128, 10240
+	minTimeout, maxTimeout = 1, 29 // API Gateway waits 29 s at most
+	maxStageLen            = 16    // keeps every derived name within AWS limits
+)
+
+// logRetentionDays are the values CloudWatch Logs accepts.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var (
+	stagePattern  = regexp.MustCompile(`^[a-z][a-z0-9-]*[a-z0-9]$`)
+	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	kmsARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+)
+
+// LoadConfig reads and validates the stack's configuration. Every error names
+// the key and says what is allowed.
+func LoadConfig(ctx *pulumi.Context) (Config, error) {
+	r := reader{cfg: config.New(ctx, ""), project: ctx.Project()}
+	aws := config.New(ctx, "aws")
+	c := Config{
+		Project:                 ctx.Project(),
+		Stage:                   ctx.Stack(),
+		Region:                  aws.Get("region"),
+		AZCount:                 r.int("azCount", 2),
+		MemoryMB:                r.int("memoryMb", 512),
+		TimeoutSeconds:          r.int("timeoutSeconds", 10),
+		LogRetentionDays:        r.int("logRetentionDays", 30),
+		DeletionProtection:      r.bool("deletionProtection", true),
+		KMSKey:                  r.cfg.Get("kmsKey"),
+		ThrottleRateLimit:       r.float("throttleRateLimit", 50),
+		ThrottleBurstLimit:      r.int("throttleBurstLimit", 100),
+		XRayEndpoint:            r.bool("xrayEndpoint", false),
+		CORSAllowOrigin:         r.string("corsAllowOrigin", "*"),
+		ManageAPIGatewayAccount: r.bool("manageApiGatewayAccount", true),
+	}
+	cidr := r.string("vpcCidr", "10.0.0.0/16")
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	var err error
+	if c.VPCCIDR, err = netip.ParsePrefix(cidr); err != nil || !c.VPCCIDR.Addr().Is4() {
+		return Config{}, r.bad("vpcCidr", cidr, "an IPv4 CIDR block such as 10.0.0.0/16")
+	}
+	if err := c.validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// validate checks the ranges and forms of values already parsed.
+func (c Config) validate() error {
+	key := func(k string) string { return c.Project + ":" + k }
+	switch {
+	case len(c.Stage) > maxStageLen || !stagePattern.MatchString(c.Stage):
+		return fmt.Errorf("stack name %q: want 2 to %d lowercase letters, digits or hyphens, starting with a letter (it names the stage and every resource)", c.Stage, maxStageLen)
+	case c.Region == "":
+		return fmt.Errorf("aws:region is not set: run `pulumi config set aws:region <region>`")
+	case !regionPattern.MatchString(c.Region):
+		return fmt.Errorf("aws:region: %q is not an AWS region name such as eu-west-2", c.Region)
+	case c.AZCount < minAZs || c.AZCount > maxAZs:
+		return fmt.Errorf("%s: %d is out of range: want %d to %d availability zones (two at least, so the function survives the loss of one)", key("azCount"), c.AZCount, minAZs, maxAZs)
+	case c.VPCCIDR != c.VPCCIDR.Masked():
+		return fmt.Errorf("%s: %s has host bits set: did you mean %s?", key("vpcCidr"), c.VPCCIDR, c.VPCCIDR.Masked())
+	case c.VPCCIDR.Bits() < minPrefix || c.VPCCIDR.Bits() > maxPrefix:
+		return fmt.Errorf("%s: /%d is out of range: want a prefix from /%d to /%d", key("vpcCidr"), c.VPCCIDR.Bits(), minPrefix, maxPrefix)
+	case c.MemoryMB < minMemory || c.MemoryMB > maxMemory:
+		return fmt.Errorf("%s: %d is out of range: want %d to %d MB", key("memoryMb"), c.MemoryMB, minMemory, maxMemory)
+	case c.TimeoutSeconds < minTimeout || c.TimeoutSeconds > maxTimeout:
+		return fmt.Errorf("%s: %d is out of range: want %d to %d seconds (API Gateway gives up after 29)", key("timeoutSeconds"), c.TimeoutSeconds, minTimeout, maxTimeout)
+	case !slices.Contains(logRetentionDays, c.LogRetentionDays):
+		return fmt.Errorf("%s: %d is not a retention CloudWatch Logs offers: want one of %v", key("logRetentionDays"), c.LogRetentionDays, logRetentionDays)
+	case c.KMSKey != "" && c.KMSKey != KMSKeyCreate && !kmsARNPattern.MatchString(c.KMSKey):
+		return fmt.Errorf("%s: %q: want %q (the stack creates a key), a KMS key ARN, or nothing (an AWS-owned key)", key("kmsKey"), c.KMSKey, KMSKeyCreate)
+	case c.ThrottleRateLimit <= 0 || c.ThrottleRateLimit > 10000:
+		return fmt.Errorf("%s: %g is out of range: want more than 0 and at most 10000 requests per second", key("throttleRateLimit"), c.ThrottleRateLimit)
+	case c.ThrottleBurstLimit < 1 || c.ThrottleBurstLimit > 5000:
+		return fmt.Errorf("%s: %d is out of range: want 1 to 5000 requests", key("throttleBurstLimit"), c.ThrottleBurstLimit)
+	case c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://"):
+		return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
+	}
+	return nil
+}
+
+// reader reads typed values from the project's namespace, keeping the first
+// error so LoadConfig can read every key and then check once.
+type reader struct {
+	cfg     *config.Config
+	project string
+	err     error
+}
+
+func (r *reader) raw(key string) (string, bool) {
+	v := r.cfg.Get(key)
+	return v, v != ""
+}
+
+func (r *reader) string(key, def string) string {
+	if v, ok := r.raw(key); ok {
+		return v
+	}
+	return def
+}
+
+func (r *reader) int(key string, def int) int {
+	v, ok := r.raw(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(r.bad(key, v, "a whole number"))
+	}
+	return n
+}
+
+func (r *reader) float(key string, def float64) float64 {
+	v, ok := r.raw(key)
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		r.fail(r.bad(key, v, "a number"))
+	}
+	return f
+}
+
+func (r *reader) bool(key string, def bool) bool {
+	v, ok := r.raw(key)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(r.bad(key, v, "true or false"))
+	}
+	return b
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *reader) bad(key, value, want string) error {
+	return fmt.Errorf("%s:%s: %q is not valid: want %s", r.project, key, value, want)
+}

@@ -1,0 +1,118 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// https is the only port an interface endpoint listens on.
+const https = 443
+
+// EndpointAccess is one principal an endpoint admits, and what it may do.
+type EndpointAccess struct {
+	// Principal is the ARN of an IAM role: the real ARN, not one built by name.
+	Principal pulumi.StringInput
+	Grants    []Grant
+}
+
+// EndpointArgs configures an Endpoint.
+type EndpointArgs struct {
+	// ServiceName is the endpoint service, such as com.amazonaws.eu-west-2.qldb.session.
+	ServiceName pulumi.StringInput
+	VpcID       pulumi.StringInput
+	SubnetIDs   pulumi.StringArrayInput
+	// ClientSecurityGroupID is the group of the functions that use the
+	// endpoint: only it may connect, and it gains egress to the endpoint.
+	ClientSecurityGroupID pulumi.StringInput
+	// SecurityGroupName names the endpoint's own security group.
+	SecurityGroupName string
+	// Access lists every principal the endpoint admits; it denies the rest.
+	Access []EndpointAccess
+}
+
+// Endpoint is an interface VPC endpoint with private DNS, reachable on 443
+// from the client security group alone, whose policy admits only the listed
+// principals and only for their grants.
+type Endpoint struct {
+	pulumi.ResourceState
+
+	EndpointID      pulumi.StringOutput      `pulumi:"endpointId"`
+	DNSNames        pulumi.StringArrayOutput `pulumi:"dnsNames"`
+	SecurityGroupID pulumi.StringOutput      `pulumi:"securityGroupId"`
+}
+
+// NewEndpoint creates the endpoint, its security group and the pair of rules
+// that joins it to the client group.
+func NewEndpoint(ctx *pulumi.Context, name string, args EndpointArgs, opts ...pulumi.ResourceOption) (*Endpoint, error) {
+	e := &Endpoint{}
+	if err := ctx.RegisterComponentResource("licences:infra:Endpoint", name, e, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(e)
+
+	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
+		Name:        pulumi.String(args.SecurityGroupName),
+		Description: pulumi.Sprintf("Interface endpoint %s: HTTPS from the functions only", args.ServiceName),
+		VpcId:       args.VpcID,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create endpoint security group: %w", err)
+	}
+	sgID := sg.ID().ToStringOutput()
+
+	ingress, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-from-functions", &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId:           sgID,
+		Description:               pulumi.String("HTTPS from the functions' security group"),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(https),
+		ToPort:                    pulumi.Int(https),
+		ReferencedSecurityGroupId: args.ClientSecurityGroupID,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create endpoint ingress rule: %w", err)
+	}
+	egress, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-to-endpoint", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId:           args.ClientSecurityGroupID,
+		Description:               pulumi.Sprintf("HTTPS to the %s endpoint only", args.ServiceName),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(https),
+		ToPort:                    pulumi.Int(https),
+		ReferencedSecurityGroupId: sgID,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create function egress rule: %w", err)
+	}
+
+	ep, err := ec2.NewVpcEndpoint(ctx, name, &ec2.VpcEndpointArgs{
+		VpcId:             args.VpcID,
+		ServiceName:       args.ServiceName,
+		VpcEndpointType:   pulumi.String("Interface"),
+		PrivateDnsEnabled: pulumi.Bool(true),
+		SubnetIds:         args.SubnetIDs,
+		SecurityGroupIds:  pulumi.StringArray{sgID},
+		Policy:            endpointPolicyJSON(args.Access),
+	}, child, pulumi.DependsOn([]pulumi.Resource{ingress, egress}))
+	if err != nil {
+		return nil, fmt.Errorf("create endpoint: %w", err)
+	}
+
+	e.EndpointID = ep.ID().ToStringOutput()
+	e.DNSNames = ep.DnsEntries.ApplyT(func(entries []ec2.VpcEndpointDnsEntry) []string {
+		var out []string
+		for _, d := range entries {
+			if d.DnsName != nil {
+				out = append(out, *d.DnsName)
+			}
+		}
+		return out
+	}).(pulumi.StringArrayOutput)
+	e.SecurityGroupID = sgID
+	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{
+		"endpointId":      e.EndpointID,
+		"dnsNames":        e.DNSNames,
+		"securityGroupId": e.SecurityGroupID,
+	})
+}

@@ -1,0 +1,284 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/privateledger/licences/function"
+)
+
+// The account and partition the mocked provider reports.
+const (
+	testAccount   = "123456789012"
+	testPartition = "aws"
+)
+
+// stackConfig loads a stack's configuration the way the Pulumi CLI hands it
+// to the program: the project's defaults from Pulumi.yaml, overlaid with the
+// stack file's values, then with overrides. It fails on a stack key in the
+// project's namespace that Pulumi.yaml does not declare.
+func stackConfig(t *testing.T, stack string, overrides map[string]string) map[string]string {
+	t.Helper()
+	project, err := workspace.LoadProject(filepath.Join("..", "Pulumi.yaml"))
+	if err != nil {
+		t.Fatalf("load Pulumi.yaml: %v", err)
+	}
+	cfg := map[string]string{}
+	for key, typ := range project.Config {
+		if typ.Default != nil {
+			cfg[project.Name.String()+":"+key] = fmt.Sprint(typ.Default)
+		}
+	}
+	if stack != "" {
+		sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: colors.Never})
+		ps, err := workspace.LoadProjectStack(sink, project, filepath.Join("..", "Pulumi."+stack+".yaml"))
+		if err != nil {
+			t.Fatalf("load Pulumi.%s.yaml: %v", stack, err)
+		}
+		values, err := ps.Config.Decrypt(config.NopDecrypter)
+		if err != nil {
+			t.Fatalf("read Pulumi.%s.yaml: %v", stack, err)
+		}
+		for k, v := range values {
+			if k.Namespace() == project.Name.String() {
+				if _, declared := project.Config[k.Name()]; !declared {
+					t.Fatalf("Pulumi.%s.yaml sets %s, which Pulumi.yaml does not declare", stack, k)
+				}
+			}
+			cfg[k.String()] = v
+		}
+	}
+	maps.Copy(cfg, overrides)
+	return cfg
+}
+
+// recorded is one resource the program registered.
+type recorded struct {
+	Type     string
+	Name     string
+	Inputs   map[string]any
+	Provider string
+}
+
+// mocks stands in for the engine and the providers: it records every
+// resource and answers the few provider functions the program calls.
+type mocks struct {
+	region string
+
+	mu        sync.Mutex
+	resources []recorded
+	calls     []pulumi.MockCallArgs
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.resources = append(m.resources, recorded{args.TypeToken, args.Name, args.Inputs.Mappable(), args.Provider})
+	m.mu.Unlock()
+
+	id := args.Name + "-id"
+	out := args.Inputs.Copy()
+	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	arn := func(service, res string) string {
+		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", testPartition, service, m.region, testAccount, res)
+	}
+	name, _ := args.Inputs["name"].V.(string)
+	switch args.TypeToken {
+	case "awsx:ec2:Vpc":
+		n := int(args.Inputs["numberOfAvailabilityZones"].NumberValue())
+		var subnets []any
+		for i := range n {
+			subnets = append(subnets, fmt.Sprintf("subnet-%d", i))
+		}
+		set("vpcId", "vpc-1")
+		set("isolatedSubnetIds", subnets)
+		set("privateSubnetIds", []any{})
+		set("publicSubnetIds", []any{})
+	case "aws:iam/role:Role":
+		set("arn", fmt.Sprintf("arn:%s:iam::%s:role/%s", testPartition, testAccount, name))
+		id = name
+	case "aws:qldb/ledger:Ledger":
+		set("arn", arn("qldb", "ledger/"+name))
+		id = name
+	case "aws:lambda/function:Function":
+		set("arn", arn("lambda", "function:"+name))
+		set("invokeArn", "arn:aws:apigateway:"+m.region+":lambda:path/2015-03-31/functions/"+arn("lambda", "function:"+name)+"/invocations")
+		id = name
+	case "aws:cloudwatch/logGroup:LogGroup":
+		set("arn", arn("logs", "log-group:"+name))
+		id = name
+	case "aws:kms/key:Key":
+		set("arn", arn("kms", "key/0d1b2c3d-0000-4000-8000-000000000000"))
+		set("keyId", "0d1b2c3d-0000-4000-8000-000000000000")
+	case "aws:apigateway/restApi:RestApi":
+		id = "api0123456"
+		set("rootResourceId", "root0000")
+		set("executionArn", arn("execute-api", id))
+	case "aws:apigateway/stage:Stage":
+		set("invokeUrl", "https://api0123456.execute-api."+m.region+".amazonaws.com/"+args.Inputs["stageName"].StringValue())
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		id = "vpce-" + args.Name
+		set("dnsEntries", []any{map[string]any{"dnsName": id + ".qldb.session." + m.region + ".vpce.amazonaws.com", "hostedZoneId": "Z1"}})
+	case "aws:ec2/securityGroup:SecurityGroup":
+		id = "sg-" + args.Name
+	}
+	return id, out, nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.calls = append(m.calls, args)
+	m.mu.Unlock()
+	switch args.Token {
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": m.region, "id": m.region}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": testPartition, "dnsSuffix": "amazonaws.com"}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": testAccount, "arn": "arn:aws:iam::" + testAccount + ":user/test", "userId": "AIDA"}), nil
+	}
+	return nil, fmt.Errorf("unexpected call %s", args.Token)
+}
+
+// deployment is what one mocked run of the program registered.
+type deployment struct {
+	config    Config
+	resources []recorded
+	calls     []pulumi.MockCallArgs
+	outputs   map[string]any
+}
+
+// testArtifact stands in for the handler's zip; its bytes are not read.
+var testArtifact = function.Artifact{Path: "bootstrap-arm64.zip", SHA256: "c2hhMjU2", Size: 1, Arch: function.ARM64}
+
+// deploy runs the stack's program under mocks, as stage, with cfg as its
+// configuration, and returns what it registered or the program's error.
+func deploy(t *testing.T, stage string, cfg map[string]string) (*deployment, error) {
+	t.Helper()
+	region := cfg["aws:region"]
+	m := &mocks{region: region}
+	d := &deployment{outputs: map[string]any{}}
+	var wg sync.WaitGroup
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		c, err := LoadConfig(ctx)
+		if err != nil {
+			return err
+		}
+		d.config = c
+		outputs, err := NewStack(ctx, c, testArtifact)
+		if err != nil {
+			return err
+		}
+		for k, v := range outputs {
+			wg.Add(1)
+			pulumi.ToOutput(v).ApplyT(func(x any) any {
+				m.mu.Lock()
+				d.outputs[k] = x
+				m.mu.Unlock()
+				wg.Done()
+				return x
+			})
+		}
+		return nil
+	}, pulumi.WithMocks("licences", stage, m), func(info *pulumi.RunInfo) { info.Config = cfg })
+	if err != nil {
+		return nil, err
+	}
+	wg.Wait()
+	d.resources, d.calls = m.resources, m.calls
+	return d, nil
+}
+
+// mustDeploy is deploy for a configuration that must be valid.
+func mustDeploy(t *testing.T, stage string, overrides map[string]string) *deployment {
+	t.Helper()
+	d, err := deploy(t, stage, stackConfig(t, stage, overrides))
+	if err != nil {
+		t.Fatalf("deploy %s: %v", stage, err)
+	}
+	return d
+}
+
+// ofType returns the resources of a type token.
+func (d *deployment) ofType(typ string) []recorded {
+	var out []recorded
+	for _, r := range d.resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// one returns the single resource of a type with a logical name, failing
+// the test unless there is exactly one.
+func (d *deployment) one(t *testing.T, typ, name string) recorded {
+	t.Helper()
+	var found []recorded
+	for _, r := range d.ofType(typ) {
+		if r.Name == name {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d resources %s named %q, want 1; have %v", len(found), typ, name, d.names(typ))
+	}
+	return found[0]
+}
+
+func (d *deployment) names(typ string) []string {
+	var out []string
+	for _, r := range d.ofType(typ) {
+		out = append(out, r.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// policy parses the policy document in a resource's input.
+func policy(t *testing.T, r recorded, key string) PolicyDocument {
+	t.Helper()
+	s, ok := r.Inputs[key].(string)
+	if !ok {
+		t.Fatalf("%s %s has no %s", r.Type, r.Name, key)
+	}
+	var doc PolicyDocument
+	if err := json.Unmarshal([]byte(s), &doc); err != nil {
+		t.Fatalf("%s %s: %s is not a policy: %v", r.Type, r.Name, key, err)
+	}
+	return doc
+}
+
+// strs converts a recorded list input to strings.
+func strs(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = fmt.Sprint(x)
+	}
+	return out
+}
+
+// num reads a recorded number input as an int.
+func num(v any) int {
+	f, _ := v.(float64)
+	return int(f)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+var _ = strings.TrimSpace

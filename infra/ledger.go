@@ -1,0 +1,123 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/qldb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// QLDB actions, as IAM names them. PartiQL actions apply only to ledgers in
+// the STANDARD permissions mode, which is why the ledger uses it.
+const (
+	qldbSendCommand     = "qldb:SendCommand"
+	qldbSelect          = "qldb:PartiQLSelect"
+	qldbInsert          = "qldb:PartiQLInsert"
+	qldbUpdate          = "qldb:PartiQLUpdate"
+	qldbDelete          = "qldb:PartiQLDelete"
+	qldbHistoryFunction = "qldb:PartiQLHistoryFunction"
+	qldbCreateTable     = "qldb:PartiQLCreateTable"
+	qldbCreateIndex     = "qldb:PartiQLCreateIndex"
+)
+
+// LedgerAccess is what one function may do in the ledger, beyond opening
+// sessions on it (qldb:SendCommand, which every user needs).
+type LedgerAccess struct {
+	Tables  []string // PartiQL actions on the ledger's tables
+	Catalog []string // PartiQL actions on information_schema.user_tables
+}
+
+// The ledger access of each function: the statements it runs, no more.
+var (
+	// apiAccess: the licence routes select, insert, update, delete and read
+	// history; they never touch the catalog.
+	apiAccess = LedgerAccess{
+		Tables: []string{qldbSelect, qldbInsert, qldbUpdate, qldbDelete, qldbHistoryFunction},
+	}
+	// migrationAccess: the migration reads the catalog to see what exists,
+	// then creates the table and indexes that do not.
+	migrationAccess = LedgerAccess{
+		Tables:  []string{qldbCreateTable, qldbCreateIndex},
+		Catalog: []string{qldbSelect},
+	}
+)
+
+// grants turns access into grants on the ledger whose ARN is given. Tables
+// are matched by table/* because STANDARD mode names tables in ARNs by their
+// generated id, not their name.
+func (a LedgerAccess) grants(ledgerARN pulumi.StringOutput) []Grant {
+	g := []Grant{
+		{Sid: "SendCommand", Actions: []string{qldbSendCommand}, Resources: pulumi.StringArray{ledgerARN}},
+		{Sid: "Tables", Actions: a.Tables, Resources: pulumi.StringArray{pulumi.Sprintf("%s/table/*", ledgerARN)}},
+	}
+	if len(a.Catalog) > 0 {
+		g = append(g, Grant{Sid: "Catalog", Actions: a.Catalog,
+			Resources: pulumi.StringArray{pulumi.Sprintf("%s/information_schema/user_tables", ledgerARN)}})
+	}
+	return g
+}
+
+// LedgerArgs configures a Ledger.
+type LedgerArgs struct {
+	Name               string
+	DeletionProtection bool
+	// KMSKey is "" for an AWS-owned key, KMSKeyCreate for a key the
+	// component creates (rotation on), or the ARN of an existing key.
+	KMSKey string
+}
+
+// Ledger is a QLDB ledger in the STANDARD permissions mode, where every
+// PartiQL command must be allowed by IAM table by table.
+type Ledger struct {
+	pulumi.ResourceState
+
+	Name pulumi.StringOutput `pulumi:"name"`
+	ARN  pulumi.StringOutput `pulumi:"arn"`
+}
+
+// NewLedger creates the ledger and, when asked, its customer-managed key.
+func NewLedger(ctx *pulumi.Context, name string, args LedgerArgs, opts ...pulumi.ResourceOption) (*Ledger, error) {
+	l := &Ledger{}
+	if err := ctx.RegisterComponentResource("licences:infra:Ledger", name, l, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(l)
+
+	var key pulumi.StringPtrInput
+	switch args.KMSKey {
+	case "":
+		// QLDB encrypts with an AWS-owned key.
+	case KMSKeyCreate:
+		k, err := kms.NewKey(ctx, name, &kms.KeyArgs{
+			Description:          pulumi.Sprintf("Encrypts the %s QLDB ledger", args.Name),
+			EnableKeyRotation:    pulumi.Bool(true),
+			DeletionWindowInDays: pulumi.Int(30),
+		}, child)
+		if err != nil {
+			return nil, fmt.Errorf("create ledger key: %w", err)
+		}
+		if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{
+			Name:        pulumi.String("alias/" + args.Name + "-ledger"),
+			TargetKeyId: k.KeyId,
+		}, child); err != nil {
+			return nil, fmt.Errorf("create ledger key alias: %w", err)
+		}
+		key = k.Arn
+	default:
+		key = pulumi.String(args.KMSKey)
+	}
+
+	ledger, err := qldb.NewLedger(ctx, name, &qldb.LedgerArgs{
+		Name:               pulumi.String(args.Name),
+		PermissionsMode:    pulumi.String("STANDARD"),
+		DeletionProtection: pulumi.Bool(args.DeletionProtection),
+		KmsKey:             key,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create ledger: %w", err)
+	}
+	l.Name = ledger.Name
+	l.ARN = ledger.Arn
+	return l, ctx.RegisterResourceOutputs(l, pulumi.Map{"name": l.Name, "arn": l.ARN})
+}

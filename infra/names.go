@@ -1,0 +1,32 @@
+package infra
+
+// names derives every physical name in a stage from the project, the stage
+// and the region, so names are predictable in the console and stay within
+// AWS limits (Config.validate bounds the stage's length for that).
+type names struct {
+	project, stage, region string
+}
+
+func newNames(c Config) names { return names{c.Project, c.Stage, c.Region} }
+
+// prefix is the stage's name stem, such as licences-dev.
+func (n names) prefix() string { return n.project + "-" + n.stage }
+
+// ledger names the QLDB ledger (at most 32 characters).
+func (n names) ledger() string { return n.prefix() }
+
+// function names a Lambda function (at most 64 characters).
+func (n names) function(part string) string { return n.prefix() + "-" + part }
+
+// role names an IAM role (at most 64 characters). IAM is global, so the
+// region is in the name: the same stage in two regions must not collide.
+func (n names) role(part string) string { return n.prefix() + "-" + part + "-" + n.region }
+
+// functionLogGroup is where Lambda writes a function's logs.
+func (n names) functionLogGroup(part string) string { return "/aws/lambda/" + n.function(part) }
+
+// accessLogGroup is where API Gateway writes the stage's access logs.
+func (n names) accessLogGroup() string { return "/aws/apigateway/" + n.prefix() + "/access" }
+
+// securityGroup names a security group.
+func (n names) securityGroup(part string) string { return n.prefix() + "-" + part }

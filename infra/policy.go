@@ -1,0 +1,109 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// PolicyDocument is an IAM policy: identity-based, a trust policy or a VPC
+// endpoint policy. Typed, so a policy is built and tested as data and
+// marshalled once.
+type PolicyDocument struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one statement of a PolicyDocument.
+type Statement struct {
+	Sid       string     `json:"Sid,omitempty"`
+	Effect    string     `json:"Effect"`
+	Principal *Principal `json:"Principal,omitempty"`
+	Action    []string   `json:"Action"`
+	Resource  []string   `json:"Resource,omitempty"`
+}
+
+// Principal names who a resource or trust policy applies to.
+type Principal struct {
+	AWS     []string `json:"AWS,omitempty"`
+	Service []string `json:"Service,omitempty"`
+}
+
+// Grant allows Actions on Resources. A function's role policy is a list of
+// grants; an endpoint policy repeats a role's grants with the role as the
+// principal, so both are written from the same values.
+type Grant struct {
+	Sid       string
+	Actions   []string
+	Resources pulumi.StringArrayInput
+}
+
+// statementsOf resolves grants into Allow statements, as a
+// pulumi.AnyOutput holding []Statement.
+func statementsOf(grants []Grant) pulumi.AnyOutput {
+	inputs := make([]any, len(grants))
+	for i, g := range grants {
+		inputs[i] = g.Resources
+	}
+	return pulumi.All(inputs...).ApplyT(func(v []any) []Statement {
+		out := make([]Statement, len(grants))
+		for i, g := range grants {
+			out[i] = Statement{Sid: g.Sid, Effect: "Allow", Action: g.Actions, Resource: v[i].([]string)}
+		}
+		return out
+	}).(pulumi.AnyOutput)
+}
+
+// identityPolicyJSON is the policy of a role that holds grants.
+func identityPolicyJSON(grants []Grant) pulumi.StringOutput {
+	return statementsOf(grants).ApplyT(func(v any) (string, error) {
+		return marshalPolicy(PolicyDocument{Version: "2012-10-17", Statement: v.([]Statement)})
+	}).(pulumi.StringOutput)
+}
+
+// endpointPolicyJSON is a VPC endpoint policy: each principal may use its
+// own grants and nothing else; everyone else is denied by omission.
+func endpointPolicyJSON(access []EndpointAccess) pulumi.StringOutput {
+	var inputs []any
+	for _, a := range access {
+		inputs = append(inputs, a.Principal, statementsOf(a.Grants))
+	}
+	return pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+		doc := PolicyDocument{Version: "2012-10-17"}
+		for i := 0; i < len(v); i += 2 {
+			principal := &Principal{AWS: []string{v[i].(string)}}
+			for _, s := range v[i+1].([]Statement) {
+				s.Principal = principal
+				doc.Statement = append(doc.Statement, s)
+			}
+		}
+		return marshalPolicy(doc)
+	}).(pulumi.StringOutput)
+}
+
+// assumeRolePolicy lets the named AWS service assume a role.
+func assumeRolePolicy(service string) string {
+	s, err := marshalPolicy(PolicyDocument{
+		Version: "2012-10-17",
+		Statement: []Statement{{
+			Effect:    "Allow",
+			Principal: &Principal{Service: []string{service}},
+			Action:    []string{"sts:AssumeRole"},
+		}},
+	})
+	if err != nil {
+		panic(err) // a constant document: cannot fail
+	}
+	return s
+}
+
+func marshalPolicy(doc PolicyDocument) (string, error) {
+	for i, s := range doc.Statement {
+		if len(s.Action) == 0 {
+			return "", fmt.Errorf("policy statement %d (%s) has no actions", i, s.Sid)
+		}
+	}
+	b, err := json.Marshal(doc)
+	return string(b), err
+}

@@ -1,0 +1,61 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// SchemaArgs configures a Schema.
+type SchemaArgs struct {
+	// MigrationFunction is the name of the function that creates the schema.
+	MigrationFunction pulumi.StringInput
+	// Version is the schema version; a new version runs the migration again.
+	Version int
+	// Ready lists what must exist before the migration can reach the ledger:
+	// the ledger, the endpoint and the migration function.
+	Ready []pulumi.Resource
+}
+
+// Schema creates the ledger's tables and indexes at deploy time by invoking
+// the migration function, which runs in the isolated subnets and reaches the
+// ledger through the private endpoint like the API does. The migration is
+// idempotent; on delete it does nothing, so no data goes with the stack.
+type Schema struct {
+	pulumi.ResourceState
+
+	Result pulumi.StringOutput `pulumi:"result"`
+}
+
+// migrationInput is the event the migration function receives. Under the
+// CRUD lifecycle scope the provider adds a "tf" key saying which action
+// (create, update or delete) the invocation stands for.
+type migrationInput struct {
+	SchemaVersion int `json:"schemaVersion"`
+}
+
+// NewSchema invokes the migration.
+func NewSchema(ctx *pulumi.Context, name string, args SchemaArgs, opts ...pulumi.ResourceOption) (*Schema, error) {
+	s := &Schema{}
+	if err := ctx.RegisterComponentResource("licences:infra:Schema", name, s, opts...); err != nil {
+		return nil, err
+	}
+	input, err := json.Marshal(migrationInput{SchemaVersion: args.Version})
+	if err != nil {
+		return nil, fmt.Errorf("encode migration input: %w", err)
+	}
+	inv, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
+		FunctionName:   args.MigrationFunction,
+		Input:          pulumi.String(string(input)),
+		LifecycleScope: pulumi.String("CRUD"),
+		Triggers:       pulumi.StringMap{"schemaVersion": pulumi.String(strconv.Itoa(args.Version))},
+	}, pulumi.Parent(s), pulumi.DependsOn(args.Ready))
+	if err != nil {
+		return nil, fmt.Errorf("invoke migration: %w", err)
+	}
+	s.Result = inv.Result
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"result": s.Result})
+}
