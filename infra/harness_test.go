@@ -7,8 +7,6 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -73,6 +71,7 @@ type recorded struct {
 	Name     string
 	Inputs   map[string]any
 	Provider string
+	Deps     []string // URNs the resource depends on
 }
 
 // mocks stands in for the engine and the providers: it records every
@@ -87,7 +86,11 @@ type mocks struct {
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
-	m.resources = append(m.resources, recorded{args.TypeToken, args.Name, args.Inputs.Mappable(), args.Provider})
+	var deps []string
+	if args.RegisterRPC != nil {
+		deps = args.RegisterRPC.GetDependencies()
+	}
+	m.resources = append(m.resources, recorded{args.TypeToken, args.Name, args.Inputs.Mappable(), args.Provider, deps})
 	m.mu.Unlock()
 
 	id := args.Name + "-id"
@@ -206,7 +209,14 @@ func deploy(t *testing.T, stage string, cfg map[string]string) (*deployment, err
 // mustDeploy is deploy for a configuration that must be valid.
 func mustDeploy(t *testing.T, stage string, overrides map[string]string) *deployment {
 	t.Helper()
-	d, err := deploy(t, stage, stackConfig(t, stage, overrides))
+	return mustDeployAs(t, stage, stage, overrides)
+}
+
+// mustDeployAs deploys the stage stack with the configuration of file's
+// stack file (none if file is "").
+func mustDeployAs(t *testing.T, stage, file string, overrides map[string]string) *deployment {
+	t.Helper()
+	d, err := deploy(t, stage, stackConfig(t, file, overrides))
 	if err != nil {
 		t.Fatalf("deploy %s: %v", stage, err)
 	}
@@ -278,7 +288,3 @@ func num(v any) int {
 	f, _ := v.(float64)
 	return int(f)
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-var _ = strings.TrimSpace

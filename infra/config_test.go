@@ -1,0 +1,102 @@
+package infra
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBadConfigFailsWithAClearMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		stage     string
+		overrides map[string]string
+		want      []string // each must appear in the error
+	}{
+		{"one zone", "dev", map[string]string{"licences:azCount": "1"}, []string{"licences:azCount", "2 to 6"}},
+		{"seven zones", "dev", map[string]string{"licences:azCount": "7"}, []string{"licences:azCount", "2 to 6"}},
+		{"zones not a number", "dev", map[string]string{"licences:azCount": "two"}, []string{"licences:azCount", "whole number"}},
+		{"cidr not a cidr", "dev", map[string]string{"licences:vpcCidr": "10.0.0.0/33"}, []string{"licences:vpcCidr", "IPv4 CIDR"}},
+		{"cidr garbage", "dev", map[string]string{"licences:vpcCidr": "banana"}, []string{"licences:vpcCidr", "IPv4 CIDR"}},
+		{"cidr host bits", "dev", map[string]string{"licences:vpcCidr": "10.0.0.1/16"}, []string{"licences:vpcCidr", "10.0.0.0/16"}},
+		{"cidr too small", "dev", map[string]string{"licences:vpcCidr": "10.0.0.0/28"}, []string{"licences:vpcCidr", "/16 to /24"}},
+		{"cidr ipv6", "dev", map[string]string{"licences:vpcCidr": "fd00::/56"}, []string{"licences:vpcCidr", "IPv4"}},
+		{"unknown kms value", "dev", map[string]string{"licences:kmsKey": "yes-please"}, []string{"licences:kmsKey", `"create"`}},
+		{"retention not offered", "dev", map[string]string{"licences:logRetentionDays": "8"}, []string{"licences:logRetentionDays", "one of"}},
+		{"memory too small", "dev", map[string]string{"licences:memoryMb": "64"}, []string{"licences:memoryMb", "128 to 10240"}},
+		{"timeout past api gateway", "dev", map[string]string{"licences:timeoutSeconds": "30"}, []string{"licences:timeoutSeconds", "29"}},
+		{"not a boolean", "dev", map[string]string{"licences:deletionProtection": "sometimes"}, []string{"licences:deletionProtection", "true or false"}},
+		{"throttle zero", "dev", map[string]string{"licences:throttleRateLimit": "0"}, []string{"licences:throttleRateLimit"}},
+		{"cors origin", "dev", map[string]string{"licences:corsAllowOrigin": "example.com"}, []string{"licences:corsAllowOrigin", "https://"}},
+		{"no region", "dev", map[string]string{"aws:region": ""}, []string{"aws:region", "pulumi config set"}},
+		{"bad region", "dev", map[string]string{"aws:region": "mars-north"}, []string{"aws:region"}},
+		{"unknown stage name", "Prod_1", nil, []string{`"Prod_1"`, "lowercase"}},
+		{"stage too long", "a-very-long-stage-name", nil, []string{"stack name", "16"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := deploy(t, tc.stage, stackConfig(t, "dev", tc.overrides))
+			if err == nil {
+				t.Fatal("deploy succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultsApplyWhenStackSetsNothing(t *testing.T) {
+	d := mustDeployAs(t, "test", "", map[string]string{"aws:region": "eu-west-2"})
+	c := d.config
+	if c.AZCount != 2 || c.VPCCIDR.String() != "10.0.0.0/16" || !c.DeletionProtection || c.KMSKey != "" || c.MemoryMB != 512 {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+// AWS's limits on the names the stack sets, by resource type and property.
+var nameLimits = map[string]struct {
+	property string
+	max      int
+}{
+	"aws:lambda/function:Function":        {"name", 64},
+	"aws:iam/role:Role":                   {"name", 64},
+	"aws:qldb/ledger:Ledger":              {"name", 32},
+	"aws:cloudwatch/logGroup:LogGroup":    {"name", 512},
+	"aws:ec2/securityGroup:SecurityGroup": {"name", 255},
+	"aws:kms/alias:Alias":                 {"name", 256},
+	"aws:apigateway/restApi:RestApi":      {"name", 1024},
+	"aws:apigateway/stage:Stage":          {"stageName", 128},
+}
+
+func TestNamesFitAWSLimitsAtTheLongestStageAndRegion(t *testing.T) {
+	// The longest stage name the config accepts, and the longest region name
+	// in the provider's list of regions.
+	stage, region := strings.Repeat("s", maxStageLen), "ap-southeast-7"
+	for _, base := range stages {
+		d, err := deploy(t, stage, stackConfig(t, base, map[string]string{"aws:region": region, "licences:kmsKey": "create", "licences:xrayEndpoint": "true"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, r := range d.resources {
+			limit, ok := nameLimits[r.Type]
+			if !ok {
+				continue
+			}
+			name, _ := r.Inputs[limit.property].(string)
+			if name == "" {
+				t.Errorf("%s %s has no %s: the stack names everything it can", r.Type, r.Name, limit.property)
+			}
+			if len(name) > limit.max {
+				t.Errorf("%s %s: %s %q is %d characters, over AWS's %d", r.Type, r.Name, limit.property, name, len(name), limit.max)
+			}
+			seen[r.Type]++
+		}
+		for typ := range nameLimits {
+			if seen[typ] == 0 {
+				t.Errorf("no %s checked", typ)
+			}
+		}
+	}
+}
