@@ -112,7 +112,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("privateSubnetIds", []any{})
 		set("publicSubnetIds", []any{})
 	case "aws:iam/role:Role":
-		set("arn", fmt.Sprintf("arn:%s:iam::%s:role/%s", testPartition, testAccount, name))
+		// The provider's ARN carries a path no name-built string would: a
+		// policy that holds it took the role's real ARN.
+		set("arn", fmt.Sprintf("arn:%s:iam::%s:role/from-provider/%s", testPartition, testAccount, name))
 		id = name
 	case "aws:qldb/ledger:Ledger":
 		set("arn", arn("qldb", "ledger/"+name))

@@ -179,7 +179,7 @@ func isolatedSubnets(d *deployment) []string {
 const ledgerARNPrefix = "arn:aws:qldb:"
 
 func roleARN(stage, part, region string) string {
-	return "arn:aws:iam::" + testAccount + ":role/licences-" + stage + "-" + part + "-" + region
+	return "arn:aws:iam::" + testAccount + ":role/from-provider/licences-" + stage + "-" + part + "-" + region
 }
 
 func TestQLDBEndpointPolicyAdmitsOnlyFunctionRolesForTheirNeeds(t *testing.T) {
