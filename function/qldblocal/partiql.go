@@ -16,7 +16,7 @@ var (
 	reCatalog     = regexp.MustCompile(`(?i)^SELECT \* FROM information_schema\.user_tables$`)
 	reCreateTable = regexp.MustCompile(`(?i)^CREATE TABLE (\w+)$`)
 	reCreateIndex = regexp.MustCompile(`(?i)^CREATE INDEX ON (\w+) ?\((\w+)\)$`)
-	reSelect      = regexp.MustCompile(`(?i)^SELECT \* FROM (\w+) AS (\w+)(?: BY (\w+))? WHERE ([\w.]+) = \?$`)
+	reSelect      = regexp.MustCompile(`(?i)^SELECT (\*|\w+, \w+) FROM (\w+) AS (\w+)(?: BY (\w+))? WHERE ([\w.]+) = \?$`)
 	reInsert      = regexp.MustCompile(`(?i)^INSERT INTO (\w+) \?$`)
 	reUpdate      = regexp.MustCompile(`(?i)^UPDATE (\w+) AS (\w+)(?: BY (\w+))? SET (.+) WHERE ([\w.]+) = \?$`)
 	reSetItem     = regexp.MustCompile(`^(\w+)\.(\w+) = \?$`)
@@ -69,7 +69,7 @@ func (l *ledger) execute(t *txn, statement string, params [][]byte) ([][]byte, e
 	case reSelect.MatchString(s):
 		m := reSelect.FindStringSubmatch(s)
 		if err = want(1); err == nil {
-			rows, err = l.selectWhere(t, m[1], alias{m[2], m[3]}, m[4], args[0])
+			rows, err = l.selectWhere(t, m[2], alias{m[3], m[4]}, m[1], m[5], args[0])
 		}
 	case reInsert.MatchString(s):
 		m := reInsert.FindStringSubmatch(s)
@@ -151,7 +151,13 @@ func (l *ledger) matching(t *txn, table string, p predicate) ([]viewDoc, error) 
 	return out, nil
 }
 
-func (l *ledger) selectWhere(t *txn, table string, a alias, path string, value any) ([]any, error) {
+// selectWhere answers SELECT * (the documents) or SELECT id, doc, where id
+// is the BY alias and doc the table's alias (each row a struct of both).
+func (l *ledger) selectWhere(t *txn, table string, a alias, projection, path string, value any) ([]any, error) {
+	withID := projection != "*"
+	if withID && projection != a.id+", "+a.doc {
+		return nil, badRequest("unsupported projection %q: want * or %s, %s", projection, a.id, a.doc)
+	}
 	p, err := a.where(path, value)
 	if err != nil {
 		return nil, err
@@ -162,7 +168,11 @@ func (l *ledger) selectWhere(t *txn, table string, a alias, path string, value a
 	}
 	rows := make([]any, len(docs))
 	for i, d := range docs {
-		rows[i] = d.data
+		if withID {
+			rows[i] = map[string]any{a.id: d.id, a.doc: d.data}
+		} else {
+			rows[i] = d.data
+		}
 	}
 	return rows, nil
 }

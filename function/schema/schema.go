@@ -9,7 +9,8 @@ const Version = 1
 const LicenceTable = "Licences"
 
 // LicenceIndexes are the fields of LicenceTable that are looked up by
-// equality, each of which needs an index in QLDB.
+// equality, each of which needs an index in QLDB. Licences are looked up by
+// their document id otherwise, which needs none.
 func LicenceIndexes() []string {
-	return []string{"licenceId", "email", "telephone"}
+	return []string{"email"}
 }
