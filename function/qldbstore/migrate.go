@@ -21,8 +21,8 @@ type Migration struct {
 
 // catalogRow is a row of information_schema.user_tables.
 type catalogRow struct {
-	Name    string `ion:"name"`
-	Status  string `ion:"status"`
+	Name    string         `ion:"name"`
+	Status  string         `ion:"status"`
 	Indexes []catalogIndex `ion:"indexes"`
 }
 
