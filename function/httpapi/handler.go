@@ -1,0 +1,238 @@
+// Package httpapi serves the licence API over net/http: routing, decoding,
+// validation and errors as application/problem+json. The same handler runs
+// behind API Gateway, through the Lambda adapter, and as a plain HTTP server
+// locally. It speaks to the ledger only through licence.Store.
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/privateledger/licences/function/licence"
+	"github.com/privateledger/licences/function/route"
+)
+
+// Options configures the handler.
+type Options struct {
+	// CORSAllowOrigin is sent as Access-Control-Allow-Origin; empty means none.
+	CORSAllowOrigin string
+	// Now is the clock for event times; nil means time.Now.
+	Now func() time.Time
+	// Logger receives server errors; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+type api struct {
+	store licence.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// New returns the API's handler on store.
+func New(store licence.Store, opts Options) http.Handler {
+	a := &api{store: store, now: opts.Now, log: opts.Logger}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	handlers := map[string]http.HandlerFunc{
+		"POST /licences":                     a.create,
+		"GET /licences/{id}":                 a.get,
+		"DELETE /licences/{id}":              a.delete,
+		"PUT /licences/{id}/contact":         a.changeContact,
+		"POST /licences/{id}/penalty-points": a.changePoints,
+		"GET /licences/{id}/history":         a.history,
+	}
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, r := range route.Routes() {
+		mux.Handle(r.Pattern(), handlers[r.Pattern()])
+		allowed[r.Path] = append(allowed[r.Path], r.Method)
+	}
+	for path, methods := range allowed {
+		sort.Strings(methods)
+		allow := strings.Join(methods, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeProblem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed here; allowed: "+allow, nil)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "no such route", nil)
+	})
+	var h http.Handler = mux
+	if opts.CORSAllowOrigin != "" {
+		h = withCORS(opts.CORSAllowOrigin, h)
+	}
+	return withRequestID(h)
+}
+
+func withCORS(origin string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		if origin != "*" {
+			w.Header().Add("Vary", "Origin")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// licenceID returns the path's licence id, or answers 404 for one that
+// cannot be a licence id, without asking the ledger.
+func licenceID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !idPattern.MatchString(id) {
+		writeProblem(w, r, http.StatusNotFound, "no licence has this id", nil)
+		return "", false
+	}
+	return id, true
+}
+
+func (a *api) create(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" && !keyPattern.MatchString(key) {
+		writeProblem(w, r, http.StatusBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters", nil)
+		return
+	}
+	var app licence.Application
+	if !a.decodeValid(w, r, &app, func() error { return app.Validate() }) {
+		return
+	}
+	l, replayed, err := a.store.Create(r.Context(), licence.New("", app, a.now().UTC()), key)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Location", "/licences/"+l.ID)
+	writeJSON(w, http.StatusCreated, l)
+}
+
+func (a *api) get(w http.ResponseWriter, r *http.Request) {
+	id, ok := licenceID(w, r)
+	if !ok {
+		return
+	}
+	l, err := a.store.Get(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (a *api) delete(w http.ResponseWriter, r *http.Request) {
+	id, ok := licenceID(w, r)
+	if !ok {
+		return
+	}
+	if err := a.store.Delete(r.Context(), id); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *api) changeContact(w http.ResponseWriter, r *http.Request) {
+	id, ok := licenceID(w, r)
+	if !ok {
+		return
+	}
+	var c licence.ContactChange
+	if !a.decodeValid(w, r, &c, func() error { return c.Validate() }) {
+		return
+	}
+	l, err := a.store.Update(r.Context(), id, func(l *licence.Licence) { l.ChangeContact(c, a.now().UTC()) })
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (a *api) changePoints(w http.ResponseWriter, r *http.Request) {
+	id, ok := licenceID(w, r)
+	if !ok {
+		return
+	}
+	var c licence.PointsChange
+	if !a.decodeValid(w, r, &c, func() error { return c.Validate() }) {
+		return
+	}
+	l, err := a.store.Update(r.Context(), id, func(l *licence.Licence) { l.ChangePoints(c, a.now().UTC()) })
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// historyBody is the answer of GET /licences/{id}/history.
+type historyBody struct {
+	ID        string             `json:"id"`
+	Revisions []licence.Revision `json:"revisions"`
+}
+
+func (a *api) history(w http.ResponseWriter, r *http.Request) {
+	id, ok := licenceID(w, r)
+	if !ok {
+		return
+	}
+	revs, err := a.store.History(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, historyBody{id, revs})
+}
+
+// decodeValid decodes the body into v and validates it, answering 4xx and
+// returning false when either fails.
+func (a *api) decodeValid(w http.ResponseWriter, r *http.Request, v any, validate func() error) bool {
+	if err := decode(w, r, v); err != nil {
+		var bad *errBadBody
+		errors.As(err, &bad)
+		writeProblem(w, r, bad.status, bad.msg, nil)
+		return false
+	}
+	if err := validate(); err != nil {
+		var ve *licence.ValidationError
+		if errors.As(err, &ve) {
+			writeProblem(w, r, http.StatusUnprocessableEntity, "the request has invalid fields", ve.Fields)
+			return false
+		}
+		writeProblem(w, r, http.StatusBadRequest, err.Error(), nil)
+		return false
+	}
+	return true
+}
+
+// fail answers a store error: the domain's as 404, 409 or 422, "try again"
+// as 503 with Retry-After, and anything else as a 500 that shows only the
+// request id while the log keeps the cause.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var unavailable *licence.UnavailableError
+	switch {
+	case errors.Is(err, licence.ErrNotFound):
+		writeProblem(w, r, http.StatusNotFound, "no licence has this id", nil)
+	case errors.Is(err, licence.ErrEmailTaken):
+		writeProblem(w, r, http.StatusConflict, "a licence already exists for this email", nil)
+	case errors.Is(err, licence.ErrKeyReused):
+		writeProblem(w, r, http.StatusUnprocessableEntity, "this Idempotency-Key was used for a different request", nil)
+	case errors.As(err, &unavailable):
+		a.log.WarnContext(r.Context(), "ledger unavailable", "requestId", requestID(r), "error", err)
+		w.Header().Set("Retry-After", retryAfter(unavailable.RetryAfter.Seconds()))
+		writeProblem(w, r, http.StatusServiceUnavailable, "the ledger is busy; try again shortly", nil)
+	default:
+		a.log.ErrorContext(r.Context(), "request failed", "requestId", requestID(r), "error", err)
+		writeProblem(w, r, http.StatusInternalServerError, "the request failed; quote the request id if you report it", nil)
+	}
+}
