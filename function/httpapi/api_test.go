@@ -95,7 +95,9 @@ func throughAPIGateway(t *testing.T, h http.Handler, r req) resp {
 }
 
 // newAPI returns the handler on a store on a fresh local ledger.
-func newAPI(t *testing.T) (*qldblocal.Server, http.Handler) {
+func newAPI(t *testing.T) (*qldblocal.Server, http.Handler) { return newAPIForBench(t) }
+
+func newAPIForBench(t testing.TB) (*qldblocal.Server, http.Handler) {
 	t.Helper()
 	srv := qldblocal.New(qldblocal.Options{LedgerName: "licences-test"})
 	hs := httptest.NewServer(srv)

@@ -3,6 +3,7 @@ package qldblocal
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -172,37 +173,49 @@ func (l *ledger) commit(t *txn) error {
 	return nil
 }
 
-// view is a transaction's view of a table: committed documents with its own
-// writes laid over them, in a stable order.
-func (l *ledger) view(t *txn, tableName string) ([]viewDoc, error) {
+// find returns the documents of a table that satisfy p as the transaction
+// sees them: committed documents with its own writes laid over them, in a
+// stable order. A lookup by id touches one document; a lookup by field
+// scans the table, comparing cheaply.
+func (l *ledger) find(t *txn, tableName string, p predicate) ([]viewDoc, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	tab, ok := l.tables[tableName]
 	if !ok {
+		l.mu.Unlock()
 		return nil, badRequest("No such table: %s", tableName)
 	}
-	docs := map[string]map[string]any{}
-	for id, d := range tab.docs {
-		if cur := d.current(); cur != nil {
-			docs[id] = cur
+	var out []viewDoc
+	if p.byID {
+		if d := tab.docs[p.value.(string)]; d != nil && d.current() != nil {
+			out = append(out, viewDoc{d.id, d.current()})
+		}
+	} else {
+		for id, d := range tab.docs {
+			if cur := d.current(); cur != nil && equal(cur[p.field], p.value) {
+				out = append(out, viewDoc{id, cur})
+			}
 		}
 	}
+	l.mu.Unlock()
 	for _, w := range t.writes {
 		if w.table != tableName {
 			continue
 		}
-		if w.after == nil {
-			delete(docs, w.docID)
-		} else {
-			docs[w.docID] = w.after
+		out = slices.DeleteFunc(out, func(d viewDoc) bool { return d.id == w.docID })
+		if w.after != nil && p.holds(w.docID, w.after) {
+			out = append(out, viewDoc{w.docID, w.after})
 		}
-	}
-	out := make([]viewDoc, 0, len(docs))
-	for id, data := range docs {
-		out = append(out, viewDoc{id, data})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out, nil
+}
+
+// hasTable reports whether the table exists.
+func (l *ledger) hasTable(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.tables[name]
+	return ok
 }
 
 type viewDoc struct {

@@ -134,21 +134,23 @@ func (p predicate) read(table string) read {
 	return read{table: table, field: p.field, value: p.value}
 }
 
+// holds reports whether the document satisfies p.
+func (p predicate) holds(id string, data map[string]any) bool {
+	if p.byID {
+		return id == p.value
+	}
+	return equal(data[p.field], p.value)
+}
+
 // matching returns the documents of the table that satisfy p, recording
 // the read for the concurrency check.
 func (l *ledger) matching(t *txn, table string, p predicate) ([]viewDoc, error) {
-	docs, err := l.view(t, table)
+	docs, err := l.find(t, table, p)
 	if err != nil {
 		return nil, err
 	}
 	t.reads = append(t.reads, p.read(table))
-	var out []viewDoc
-	for _, d := range docs {
-		if p.byID && d.id == p.value || !p.byID && equal(d.data[p.field], p.value) {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return docs, nil
 }
 
 // selectWhere answers SELECT * (the documents) or SELECT id, doc, where id
@@ -178,8 +180,8 @@ func (l *ledger) selectWhere(t *txn, table string, a alias, projection, path str
 }
 
 func (l *ledger) insert(t *txn, table string, value any) ([]any, error) {
-	if _, err := l.view(t, table); err != nil {
-		return nil, err
+	if !l.hasTable(table) {
+		return nil, badRequest("No such table: %s", table)
 	}
 	data, ok := value.(map[string]any)
 	if !ok {
@@ -330,9 +332,48 @@ func (l *ledger) catalog() []any {
 	return rows
 }
 
-// equal compares Ion values decoded into Go values.
+// equal compares Ion values decoded into Go values: strings, booleans and
+// integers directly, anything else by its Ion encoding.
 func equal(a, b any) bool {
+	a, b = deref(a), deref(b)
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case nil:
+		return b == nil
+	}
+	if x, ok := asInt(a); ok {
+		y, ok := asInt(b)
+		return ok && x == y
+	}
 	ab, err1 := ion.MarshalBinary(a)
 	bb, err2 := ion.MarshalBinary(b)
 	return err1 == nil && err2 == nil && string(ab) == string(bb)
+}
+
+func asInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case int64:
+		return n, true
+	}
+	return 0, false
+}
+
+// deref turns the *string Ion decodes strings into into a string.
+func deref(v any) any {
+	if p, ok := v.(*string); ok {
+		if p == nil {
+			return nil
+		}
+		return *p
+	}
+	return v
 }
