@@ -37,8 +37,10 @@ func writeZip(path, exe string) (sum []byte, size int64, err error) {
 	h := sha256.New()
 	counter := &countingWriter{w: io.MultiWriter(f, h)}
 	zw := zip.NewWriter(counter)
+	// Level 6: within 1% of the best compression at well under half its
+	// time, which every `pulumi up` pays.
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(w, flate.BestCompression)
+		return flate.NewWriter(w, flate.DefaultCompression)
 	})
 	hdr := &zip.FileHeader{
 		Name:     "bootstrap",

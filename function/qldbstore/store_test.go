@@ -277,3 +277,16 @@ func TestSendCommandsPerOperationOnAWarmSession(t *testing.T) {
 		}
 	}
 }
+
+func TestSlowLedgerPastTheDeadlineIsUnavailable(t *testing.T) {
+	srv, s := newStore(t)
+	l := create(t, s, "slow@example.com", "")
+	srv.Inject(qldblocal.Fault{Command: "ExecuteStatement", Delay: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := s.Get(ctx, l.ID)
+	var u *licence.UnavailableError
+	if !errors.As(err, &u) {
+		t.Fatalf("err = %v, want UnavailableError when the ledger answers after the deadline", err)
+	}
+}
