@@ -37,6 +37,9 @@ type APIArgs struct {
 	// needs. Set it in one stack per account and region only.
 	AccountRoleName string
 	Account         Account
+	// Ready lists what must exist before the stage goes live, such as the
+	// schema the function needs.
+	Ready []pulumi.Resource
 }
 
 // API is a regional REST API whose routes are proxied to one Lambda function
@@ -166,7 +169,7 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 			DestinationArn: accessLogs.Arn,
 			Format:         pulumi.String(accessLogFormat),
 		},
-	}, child, pulumi.DependsOn(stageDeps))
+	}, child, pulumi.DependsOn(append(stageDeps, args.Ready...)))
 	if err != nil {
 		return nil, fmt.Errorf("create stage: %w", err)
 	}

@@ -15,9 +15,13 @@ type SchemaArgs struct {
 	MigrationFunction pulumi.StringInput
 	// Version is the schema version; a new version runs the migration again.
 	Version int
-	// Ready lists what must exist before the migration can reach the ledger:
-	// the ledger, the endpoint and the migration function.
-	Ready []pulumi.Resource
+	// LedgerARN and EndpointID are the ledger and the interface endpoint the
+	// migration reaches it through. The invocation takes them as triggers:
+	// that makes it wait for both (a dependency carried by the values
+	// themselves, so it cannot race with their registration) and run again
+	// for a new ledger or endpoint.
+	LedgerARN  pulumi.StringInput
+	EndpointID pulumi.StringInput
 }
 
 // Schema creates the ledger's tables and indexes at deploy time by invoking
@@ -28,6 +32,9 @@ type Schema struct {
 	pulumi.ResourceState
 
 	Result pulumi.StringOutput `pulumi:"result"`
+
+	// invocation is what other resources wait on for the schema to exist.
+	invocation *lambda.Invocation
 }
 
 // migrationInput is the event the migration function receives. Under the
@@ -51,11 +58,16 @@ func NewSchema(ctx *pulumi.Context, name string, args SchemaArgs, opts ...pulumi
 		FunctionName:   args.MigrationFunction,
 		Input:          pulumi.String(string(input)),
 		LifecycleScope: pulumi.String("CRUD"),
-		Triggers:       pulumi.StringMap{"schemaVersion": pulumi.String(strconv.Itoa(args.Version))},
-	}, pulumi.Parent(s), pulumi.DependsOn(args.Ready))
+		Triggers: pulumi.StringMap{
+			"schemaVersion": pulumi.String(strconv.Itoa(args.Version)),
+			"ledger":        args.LedgerARN,
+			"endpoint":      args.EndpointID,
+		},
+	}, pulumi.Parent(s))
 	if err != nil {
 		return nil, fmt.Errorf("invoke migration: %w", err)
 	}
 	s.Result = inv.Result
+	s.invocation = inv
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"result": s.Result})
 }

@@ -116,34 +116,29 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		return nil, fmt.Errorf("migration function: %w", err)
 	}
 
-	endpoint, err := NewEndpoint(ctx, "qldb-endpoint", EndpointArgs{
-		ServiceName:           account.endpointService("qldb.session"),
-		VpcID:                 network.VpcID,
-		SubnetIDs:             network.SubnetIDs,
-		ClientSecurityGroupID: network.FunctionSecurityGroupID,
-		SecurityGroupName:     n.securityGroup("qldb-endpoint"),
-		Access: []EndpointAccess{
-			{Principal: apiFn.RoleARN, Grants: apiGrants},
-			{Principal: migrationFn.RoleARN, Grants: migrationGrants},
-		},
-	}, withAWS)
+	// newEndpoint puts an interface endpoint for service in the network,
+	// admitting the functions for the grants given to each.
+	newEndpoint := func(name, service string, apiGrants, migrationGrants []Grant) (*Endpoint, error) {
+		return NewEndpoint(ctx, name, EndpointArgs{
+			ServiceName:           account.endpointService(service),
+			VpcID:                 network.VpcID,
+			SubnetIDs:             network.SubnetIDs,
+			ClientSecurityGroupID: network.FunctionSecurityGroupID,
+			SecurityGroupName:     n.securityGroup(name),
+			Access: []EndpointAccess{
+				{Principal: apiFn.RoleARN, Grants: apiGrants},
+				{Principal: migrationFn.RoleARN, Grants: migrationGrants},
+			},
+		}, withAWS)
+	}
+	endpoint, err := newEndpoint("qldb-endpoint", "qldb.session", apiGrants, migrationGrants)
 	if err != nil {
 		return nil, fmt.Errorf("qldb endpoint: %w", err)
 	}
 	outputs := pulumi.Map{}
 	if cfg.XRayEndpoint {
 		tracing := []Grant{{Sid: "Tracing", Actions: tracingActions, Resources: pulumi.StringArray{pulumi.String("*")}}}
-		xray, err := NewEndpoint(ctx, "xray-endpoint", EndpointArgs{
-			ServiceName:           account.endpointService("xray"),
-			VpcID:                 network.VpcID,
-			SubnetIDs:             network.SubnetIDs,
-			ClientSecurityGroupID: network.FunctionSecurityGroupID,
-			SecurityGroupName:     n.securityGroup("xray-endpoint"),
-			Access: []EndpointAccess{
-				{Principal: apiFn.RoleARN, Grants: tracing},
-				{Principal: migrationFn.RoleARN, Grants: tracing},
-			},
-		}, withAWS)
+		xray, err := newEndpoint("xray-endpoint", "xray", tracing, tracing)
 		if err != nil {
 			return nil, fmt.Errorf("x-ray endpoint: %w", err)
 		}
@@ -153,7 +148,8 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	ledgerSchema, err := NewSchema(ctx, "schema", SchemaArgs{
 		MigrationFunction: migrationFn.Name,
 		Version:           schema.Version,
-		Ready:             []pulumi.Resource{ledger, endpoint, migrationFn},
+		LedgerARN:         ledger.ARN,
+		EndpointID:        endpoint.EndpointID,
 	}, withAWS)
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
@@ -176,7 +172,8 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		LogRetentionDays:   cfg.LogRetentionDays,
 		AccountRoleName:    accountRole,
 		Account:            account,
-	}, withAWS, pulumi.DependsOn([]pulumi.Resource{ledgerSchema}))
+		Ready:              []pulumi.Resource{ledgerSchema.invocation},
+	}, withAWS)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}

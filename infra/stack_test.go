@@ -449,18 +449,24 @@ func TestSchemaMigrationRunsThroughTheEndpointWhenReady(t *testing.T) {
 	if want := fmt.Sprintf(`{"schemaVersion":%d}`, schema.Version); inv.Inputs["input"] != want {
 		t.Errorf("input = %v, want %s", inv.Inputs["input"], want)
 	}
-	for _, dep := range []string{
-		"aws:qldb/ledger:Ledger::ledger",
-		"aws:ec2/vpcEndpoint:VpcEndpoint::qldb-endpoint",
-		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::qldb-endpoint-from-functions",
-		"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::qldb-endpoint-to-endpoint",
-		"aws:lambda/function:Function::migrate",
-		"aws:iam/rolePolicy:RolePolicy::migrate",
-	} {
-		if !slices.ContainsFunc(inv.Deps, func(u string) bool { return strings.HasSuffix(u, dep) }) {
-			t.Errorf("invocation does not wait for %s; depends on %v", dep, inv.Deps)
+	dependsOn := func(r recorded, deps ...string) {
+		t.Helper()
+		for _, dep := range deps {
+			if !slices.ContainsFunc(r.Deps, func(u string) bool { return strings.HasSuffix(u, dep) }) {
+				t.Errorf("%s does not wait for %s; depends on %v", r.Name, dep, r.Deps)
+			}
 		}
 	}
+	// The migration waits for the ledger, the endpoint and its function;
+	// the endpoint waits for the rules that open the path to it, and the
+	// function for its role's policy.
+	dependsOn(inv, "aws:qldb/ledger:Ledger::ledger", "aws:ec2/vpcEndpoint:VpcEndpoint::qldb-endpoint", "aws:lambda/function:Function::migrate")
+	dependsOn(d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "qldb-endpoint"),
+		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::qldb-endpoint-from-functions",
+		"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::qldb-endpoint-to-endpoint")
+	dependsOn(d.one(t, "aws:lambda/function:Function", "migrate"), "aws:iam/rolePolicy:RolePolicy::migrate")
+	// The API's stage goes live only once the schema exists.
+	dependsOn(d.one(t, "aws:apigateway/stage:Stage", "api"), "aws:lambda/invocation:Invocation::schema")
 }
 
 func TestIntegrationsAreLambdaProxy(t *testing.T) {

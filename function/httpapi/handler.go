@@ -142,32 +142,24 @@ func (a *api) delete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) changeContact(w http.ResponseWriter, r *http.Request) {
-	id, ok := licenceID(w, r)
-	if !ok {
-		return
-	}
 	var c licence.ContactChange
-	if !a.decodeValid(w, r, &c, func() error { return c.Validate() }) {
-		return
-	}
-	l, err := a.store.Update(r.Context(), id, func(l *licence.Licence) { l.ChangeContact(c, a.now().UTC()) })
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	a.update(w, r, &c, func() error { return c.Validate() }, func(l *licence.Licence, at time.Time) { l.ChangeContact(c, at) })
 }
 
 func (a *api) changePoints(w http.ResponseWriter, r *http.Request) {
-	id, ok := licenceID(w, r)
-	if !ok {
-		return
-	}
 	var c licence.PointsChange
-	if !a.decodeValid(w, r, &c, func() error { return c.Validate() }) {
+	a.update(w, r, &c, func() error { return c.Validate() }, func(l *licence.Licence, at time.Time) { l.ChangePoints(c, at) })
+}
+
+// update decodes a change into change, validates it with validate (a
+// closure over change, so it sees what was decoded), applies it with apply
+// in one ledger transaction and answers the licence as changed.
+func (a *api) update(w http.ResponseWriter, r *http.Request, change any, validate func() error, apply func(*licence.Licence, time.Time)) {
+	id, ok := licenceID(w, r)
+	if !ok || !a.decodeValid(w, r, change, validate) {
 		return
 	}
-	l, err := a.store.Update(r.Context(), id, func(l *licence.Licence) { l.ChangePoints(c, a.now().UTC()) })
+	l, err := a.store.Update(r.Context(), id, func(l *licence.Licence) { apply(l, a.now().UTC()) })
 	if err != nil {
 		a.fail(w, r, err)
 		return

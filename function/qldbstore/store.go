@@ -155,16 +155,22 @@ func (s *Store) Create(ctx context.Context, l licence.Licence, key string) (lice
 	return r.l, r.replayed, nil
 }
 
+// byID reads the licence document with id, or fails with ErrNotFound.
+func byID(txn qldbdriver.Transaction, id string) (row, error) {
+	var r row
+	found, err := one(txn, &r, stmtByID, id)
+	if err == nil && !found {
+		err = licence.ErrNotFound
+	}
+	return r, err
+}
+
 // Get implements licence.Store: one select by document id.
 func (s *Store) Get(ctx context.Context, id string) (licence.Licence, error) {
 	out, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
-		var r row
-		found, err := one(txn, &r, stmtByID, id)
+		r, err := byID(txn, id)
 		if err != nil {
 			return nil, err
-		}
-		if !found {
-			return nil, licence.ErrNotFound
 		}
 		return r.Doc.licence(id), nil
 	})
@@ -178,13 +184,9 @@ func (s *Store) Get(ctx context.Context, id string) (licence.Licence, error) {
 // transaction QLDB commits only if no other changed the licence meanwhile.
 func (s *Store) Update(ctx context.Context, id string, change func(*licence.Licence)) (licence.Licence, error) {
 	out, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
-		var r row
-		found, err := one(txn, &r, stmtByID, id)
+		r, err := byID(txn, id)
 		if err != nil {
 			return nil, err
-		}
-		if !found {
-			return nil, licence.ErrNotFound
 		}
 		l := r.Doc.licence(id)
 		change(&l)
