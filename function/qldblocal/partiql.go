@@ -142,9 +142,13 @@ func (p predicate) holds(id string, data map[string]any) bool {
 	return equal(data[p.field], p.value)
 }
 
-// matching returns the documents of the table that satisfy p, recording
-// the read for the concurrency check.
-func (l *ledger) matching(t *txn, table string, p predicate) ([]viewDoc, error) {
+// matchingWhere returns the documents of the table for which the WHERE
+// clause "path = value" holds, recording the read for the concurrency check.
+func (l *ledger) matchingWhere(t *txn, table string, a alias, path string, value any) ([]viewDoc, error) {
+	p, err := a.where(path, value)
+	if err != nil {
+		return nil, err
+	}
 	docs, err := l.find(t, table, p)
 	if err != nil {
 		return nil, err
@@ -160,11 +164,7 @@ func (l *ledger) selectWhere(t *txn, table string, a alias, projection, path str
 	if withID && projection != a.id+", "+a.doc {
 		return nil, badRequest("unsupported projection %q: want * or %s, %s", projection, a.id, a.doc)
 	}
-	p, err := a.where(path, value)
-	if err != nil {
-		return nil, err
-	}
-	docs, err := l.matching(t, table, p)
+	docs, err := l.matchingWhere(t, table, a, path, value)
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +205,7 @@ func (l *ledger) update(t *txn, table string, a alias, set, path string, args []
 		}
 		fields[i] = m[2]
 	}
-	p, err := a.where(path, args[len(items)])
-	if err != nil {
-		return nil, err
-	}
-	docs, err := l.matching(t, table, p)
+	docs, err := l.matchingWhere(t, table, a, path, args[len(items)])
 	if err != nil {
 		return nil, err
 	}
@@ -229,11 +225,7 @@ func (l *ledger) update(t *txn, table string, a alias, set, path string, args []
 }
 
 func (l *ledger) deleteWhere(t *txn, table string, a alias, path string, value any) ([]any, error) {
-	p, err := a.where(path, value)
-	if err != nil {
-		return nil, err
-	}
-	docs, err := l.matching(t, table, p)
+	docs, err := l.matchingWhere(t, table, a, path, value)
 	if err != nil {
 		return nil, err
 	}
