@@ -27,16 +27,27 @@ type Config struct {
 	TimeoutSeconds   int // timeout of the API function
 	LogRetentionDays int // retention of every log group
 
-	DeletionProtection bool   // whether the ledger refuses deletion
-	KMSKey             string // "" (AWS-owned key), KMSKeyCreate, or a key ARN
+	DeletionProtection bool   // whether the ledger or database refuses deletion
+	KMSKey             string // "" (an AWS key), KMSKeyCreate, or a key ARN
 
 	ThrottleRateLimit  float64 // API requests per second, steady state
 	ThrottleBurstLimit int     // API requests in a burst
+
+	LedgerEngine        string  // EngineQLDB or EngineAurora
+	AuroraMinCapacity   float64 // Aurora Serverless v2 capacity units, least
+	AuroraMaxCapacity   float64 // and most
+	BackupRetentionDays int     // Aurora's automated backups
 
 	XRayEndpoint            bool   // add an X-Ray interface endpoint
 	CORSAllowOrigin         string // Access-Control-Allow-Origin the API sends
 	ManageAPIGatewayAccount bool   // set API Gateway's account-wide CloudWatch role
 }
+
+// The ledger engines a stage can use.
+const (
+	EngineQLDB   = "qldb"
+	EngineAurora = "aurora-postgresql"
+)
 
 // KMSKeyCreate as the kmsKey setting makes the stack create the ledger's
 // customer-managed key, with rotation on.
@@ -80,6 +91,10 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		XRayEndpoint:            r.bool("xrayEndpoint", false),
 		CORSAllowOrigin:         r.string("corsAllowOrigin", "*"),
 		ManageAPIGatewayAccount: r.bool("manageApiGatewayAccount", true),
+		LedgerEngine:            r.string("ledgerEngine", EngineQLDB),
+		AuroraMinCapacity:       r.float("auroraMinCapacity", 0.5),
+		AuroraMaxCapacity:       r.float("auroraMaxCapacity", 2),
+		BackupRetentionDays:     r.int("backupRetentionDays", 7),
 	}
 	cidr := r.string("vpcCidr", "10.0.0.0/16")
 	if r.err != nil {
@@ -123,6 +138,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s: %g is out of range: want more than 0 and at most 10000 requests per second", key("throttleRateLimit"), c.ThrottleRateLimit)
 	case c.ThrottleBurstLimit < 1 || c.ThrottleBurstLimit > 5000:
 		return fmt.Errorf("%s: %d is out of range: want 1 to 5000 requests", key("throttleBurstLimit"), c.ThrottleBurstLimit)
+	case c.LedgerEngine != EngineQLDB && c.LedgerEngine != EngineAurora:
+		return fmt.Errorf("%s: %q is not a ledger engine: want %s or %s", key("ledgerEngine"), c.LedgerEngine, EngineQLDB, EngineAurora)
+	case c.AuroraMinCapacity < 0.5 || c.AuroraMaxCapacity > 256 || c.AuroraMinCapacity > c.AuroraMaxCapacity:
+		return fmt.Errorf("%s and %s: %g and %g: want 0.5 <= min <= max <= 256 capacity units", key("auroraMinCapacity"), key("auroraMaxCapacity"), c.AuroraMinCapacity, c.AuroraMaxCapacity)
+	case c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35:
+		return fmt.Errorf("%s: %d is out of range: want 1 to 35 days", key("backupRetentionDays"), c.BackupRetentionDays)
 	case c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://"):
 		return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
 	}

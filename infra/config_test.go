@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,9 @@ func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 		{"no region", "dev", map[string]string{"aws:region": ""}, []string{"aws:region", "pulumi config set"}},
 		{"bad region", "dev", map[string]string{"aws:region": "mars-north"}, []string{"aws:region"}},
 		{"unknown stage name", "Prod_1", nil, []string{`"Prod_1"`, "lowercase"}},
+		{"unknown engine", "dev", map[string]string{"licences:ledgerEngine": "mysql"}, []string{"licences:ledgerEngine", "aurora-postgresql"}},
+		{"capacity upside down", "dev", map[string]string{"licences:auroraMinCapacity": "8", "licences:auroraMaxCapacity": "2"}, []string{"licences:auroraMinCapacity", "min <= max"}},
+		{"backups too long", "dev", map[string]string{"licences:backupRetentionDays": "36"}, []string{"licences:backupRetentionDays", "1 to 35"}},
 		{"stage too long", "a-very-long-stage-name", nil, []string{"stack name", "16"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,26 +63,29 @@ var nameLimits = map[string]struct {
 	property string
 	max      int
 }{
-	"aws:lambda/function:Function":        {"name", 64},
-	"aws:iam/role:Role":                   {"name", 64},
-	"aws:qldb/ledger:Ledger":              {"name", 32},
-	"aws:cloudwatch/logGroup:LogGroup":    {"name", 512},
-	"aws:ec2/securityGroup:SecurityGroup": {"name", 255},
-	"aws:kms/alias:Alias":                 {"name", 256},
-	"aws:apigateway/restApi:RestApi":      {"name", 1024},
-	"aws:apigateway/stage:Stage":          {"stageName", 128},
+	"aws:lambda/function:Function":            {"name", 64},
+	"aws:iam/role:Role":                       {"name", 64},
+	"aws:qldb/ledger:Ledger":                  {"name", 32},
+	"aws:cloudwatch/logGroup:LogGroup":        {"name", 512},
+	"aws:ec2/securityGroup:SecurityGroup":     {"name", 255},
+	"aws:kms/alias:Alias":                     {"name", 256},
+	"aws:apigateway/restApi:RestApi":          {"name", 1024},
+	"aws:apigateway/stage:Stage":              {"stageName", 128},
+	"aws:rds/cluster:Cluster":                 {"clusterIdentifier", 63},
+	"aws:rds/clusterInstance:ClusterInstance": {"identifier", 63},
+	"aws:rds/subnetGroup:SubnetGroup":         {"name", 255},
 }
 
 func TestNamesFitAWSLimitsAtTheLongestStageAndRegion(t *testing.T) {
 	// The longest stage name the config accepts, and the longest region name
 	// in the provider's list of regions.
 	stage, region := strings.Repeat("s", maxStageLen), "ap-southeast-7"
-	for _, base := range stages {
+	seen := map[string]int{}
+	for _, base := range append(slices.Clone(stages), "staging") {
 		d, err := deploy(t, stage, stackConfig(t, base, map[string]string{"aws:region": region, "licences:kmsKey": "create", "licences:xrayEndpoint": "true"}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen := map[string]int{}
 		for _, r := range d.resources {
 			limit, ok := nameLimits[r.Type]
 			if !ok {
@@ -93,10 +100,10 @@ func TestNamesFitAWSLimitsAtTheLongestStageAndRegion(t *testing.T) {
 			}
 			seen[r.Type]++
 		}
-		for typ := range nameLimits {
-			if seen[typ] == 0 {
-				t.Errorf("no %s checked", typ)
-			}
+	}
+	for typ := range nameLimits {
+		if seen[typ] == 0 {
+			t.Errorf("no %s checked", typ)
 		}
 	}
 }

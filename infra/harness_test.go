@@ -140,6 +140,14 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("dnsEntries", []any{map[string]any{"dnsName": id + ".qldb.session." + m.region + ".vpce.amazonaws.com", "hostedZoneId": "Z1"}})
 	case "aws:ec2/securityGroup:SecurityGroup":
 		id = "sg-" + args.Name
+	case "aws:rds/cluster:Cluster":
+		id = args.Inputs["clusterIdentifier"].StringValue()
+		set("clusterResourceId", "cluster-ABCDEFGHIJKLMNOP")
+		set("endpoint", id+".cluster-c1.eu-west-2.rds.amazonaws.com")
+		set("engineVersion", args.Inputs["engineVersion"].StringValue())
+		set("masterUserSecrets", []any{map[string]any{"secretArn": arn("secretsmanager", "secret:rds!cluster-1-AbCdEf"), "secretStatus": "active"}})
+	case "aws:rds/clusterInstance:ClusterInstance":
+		set("arn", arn("rds", "db:"+args.Inputs["identifier"].StringValue()))
 	}
 	return id, out, nil
 }

@@ -3,7 +3,6 @@ package infra
 import (
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/qldb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -84,28 +83,9 @@ func NewLedger(ctx *pulumi.Context, name string, args LedgerArgs, opts ...pulumi
 	}
 	child := pulumi.Parent(l)
 
-	var key pulumi.StringPtrInput
-	switch args.KMSKey {
-	case "":
-		// QLDB encrypts with an AWS-owned key.
-	case KMSKeyCreate:
-		k, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-			Description:          pulumi.Sprintf("Encrypts the %s QLDB ledger", args.Name),
-			EnableKeyRotation:    pulumi.Bool(true),
-			DeletionWindowInDays: pulumi.Int(30),
-		}, child)
-		if err != nil {
-			return nil, fmt.Errorf("create ledger key: %w", err)
-		}
-		if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{
-			Name:        pulumi.String("alias/" + args.Name + "-ledger"),
-			TargetKeyId: k.KeyId,
-		}, child); err != nil {
-			return nil, fmt.Errorf("create ledger key alias: %w", err)
-		}
-		key = k.Arn
-	default:
-		key = pulumi.String(args.KMSKey)
+	key, err := encryptionKey(ctx, name, args.Name+"-ledger", args.KMSKey, child)
+	if err != nil {
+		return nil, err
 	}
 
 	ledger, err := qldb.NewLedger(ctx, name, &qldb.LedgerArgs{

@@ -15,13 +15,12 @@ type SchemaArgs struct {
 	MigrationFunction pulumi.StringInput
 	// Version is the schema version; a new version runs the migration again.
 	Version int
-	// LedgerARN and EndpointID are the ledger and the interface endpoint the
-	// migration reaches it through. The invocation takes them as triggers:
-	// that makes it wait for both (a dependency carried by the values
-	// themselves, so it cannot race with their registration) and run again
-	// for a new ledger or endpoint.
-	LedgerARN  pulumi.StringInput
-	EndpointID pulumi.StringInput
+	// WaitFor holds values of what the migration needs (the ledger or
+	// database, the endpoint). The invocation takes them as triggers: that
+	// makes it wait for each (a dependency carried by the values themselves,
+	// so it cannot race with their registration) and run again when one is
+	// replaced.
+	WaitFor pulumi.StringMap
 }
 
 // Schema creates the ledger's tables and indexes at deploy time by invoking
@@ -54,15 +53,15 @@ func NewSchema(ctx *pulumi.Context, name string, args SchemaArgs, opts ...pulumi
 	if err != nil {
 		return nil, fmt.Errorf("encode migration input: %w", err)
 	}
+	triggers := pulumi.StringMap{"schemaVersion": pulumi.String(strconv.Itoa(args.Version))}
+	for k, v := range args.WaitFor {
+		triggers[k] = v
+	}
 	inv, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
 		FunctionName:   args.MigrationFunction,
 		Input:          pulumi.String(string(input)),
 		LifecycleScope: pulumi.String("CRUD"),
-		Triggers: pulumi.StringMap{
-			"schemaVersion": pulumi.String(strconv.Itoa(args.Version)),
-			"ledger":        args.LedgerARN,
-			"endpoint":      args.EndpointID,
-		},
+		Triggers:       triggers,
 	}, pulumi.Parent(s))
 	if err != nil {
 		return nil, fmt.Errorf("invoke migration: %w", err)

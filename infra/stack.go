@@ -84,6 +84,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	}
 	withAWS := pulumi.Providers(provider)
 	account := lookupAccount(ctx, provider)
+	outputs := pulumi.Map{}
 
 	network, err := NewNetwork(ctx, "network", NetworkArgs{
 		CIDR:                      cfg.VPCCIDR.String(),
@@ -94,24 +95,25 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		return nil, fmt.Errorf("network: %w", err)
 	}
 
-	ledger, err := NewLedger(ctx, "ledger", LedgerArgs{
-		Name:               n.ledger(),
-		DeletionProtection: cfg.DeletionProtection,
-		KMSKey:             cfg.KMSKey,
-	}, withAWS)
+	// The ledger engine decides what holds the licences, what each function
+	// may do to it and how they reach it; nothing of the other engine exists.
+	store, err := newStore(ctx, cfg, n, network, account, withAWS)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, err
+	}
+	for k, v := range store.outputs {
+		outputs[k] = v
 	}
 
-	apiGrants := apiAccess.grants(ledger.ARN)
-	migrationGrants := migrationAccess.grants(ledger.ARN)
-	fnArgs := func(part, description, entrypoint string, memory, timeout int, grants []Grant, env pulumi.StringMap) FunctionArgs {
-		env["LEDGER_NAME"] = ledger.Name
+	fnArgs := func(part, description string, memory, timeout int, grants []Grant, env pulumi.StringMap) FunctionArgs {
+		for k, v := range store.env {
+			env[k] = v
+		}
 		return FunctionArgs{
 			Name:             n.function(part),
 			RoleName:         n.role(part),
 			Description:      description,
-			Entrypoint:       entrypoint,
+			Entrypoint:       part,
 			Artifact:         art,
 			MemoryMB:         memory,
 			TimeoutSeconds:   timeout,
@@ -123,52 +125,61 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 			Account:          account,
 		}
 	}
-	apiFn, err := NewFunction(ctx, "api", fnArgs("api", "Licence API", "api",
-		cfg.MemoryMB, cfg.TimeoutSeconds, apiGrants,
+	apiFn, err := NewFunction(ctx, "api", fnArgs("api", "Licence API",
+		cfg.MemoryMB, cfg.TimeoutSeconds, store.apiGrants,
 		pulumi.StringMap{"CORS_ALLOW_ORIGIN": pulumi.String(cfg.CORSAllowOrigin)}), withAWS)
 	if err != nil {
 		return nil, fmt.Errorf("api function: %w", err)
 	}
-	migrationFn, err := NewFunction(ctx, "migrate", fnArgs("migrate", "Creates the licence ledger's tables and indexes", "migrate",
-		migrationMemoryMB, migrationTimeoutSeconds, migrationGrants, pulumi.StringMap{}), withAWS)
+	migrationFn, err := NewFunction(ctx, "migrate", fnArgs("migrate", "Creates the licence ledger's schema",
+		migrationMemoryMB, migrationTimeoutSeconds, store.migrationGrants, store.migrationEnv), withAWS)
 	if err != nil {
 		return nil, fmt.Errorf("migration function: %w", err)
 	}
 
 	// newEndpoint puts an interface endpoint for service in the network,
-	// admitting the functions for the grants given to each.
-	newEndpoint := func(name, service string, apiGrants, migrationGrants []Grant) (*Endpoint, error) {
+	// admitting each function role listed for its grants and no one else.
+	newEndpoint := func(name, service string, access map[*Function][]Grant) (*Endpoint, error) {
+		var admitted []EndpointAccess
+		for _, fn := range []*Function{apiFn, migrationFn} {
+			if grants, ok := access[fn]; ok {
+				admitted = append(admitted, EndpointAccess{Principal: fn.RoleARN, Grants: grants})
+			}
+		}
 		return NewEndpoint(ctx, name, EndpointArgs{
 			ServiceName:           account.endpointService(service),
 			VpcID:                 network.VpcID,
 			SubnetIDs:             network.SubnetIDs,
 			ClientSecurityGroupID: network.FunctionSecurityGroupID,
 			SecurityGroupName:     n.securityGroup(name),
-			Access: []EndpointAccess{
-				{Principal: apiFn.RoleARN, Grants: apiGrants},
-				{Principal: migrationFn.RoleARN, Grants: migrationGrants},
-			},
+			Access:                admitted,
 		}, withAWS)
 	}
-	endpoint, err := newEndpoint("qldb-endpoint", "qldb.session", apiGrants, migrationGrants)
-	if err != nil {
-		return nil, fmt.Errorf("qldb endpoint: %w", err)
+	access := map[*Function][]Grant{migrationFn: store.migrationGrants}
+	if store.apiUsesEndpoint {
+		access[apiFn] = store.apiGrants
 	}
-	outputs := pulumi.Map{}
+	endpoint, err := newEndpoint(store.endpointName, store.endpointService, access)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", store.endpointName, err)
+	}
 	if cfg.XRayEndpoint {
 		tracing := []Grant{{Sid: "Tracing", Actions: tracingActions, Resources: pulumi.StringArray{pulumi.String("*")}}}
-		xray, err := newEndpoint("xray-endpoint", "xray", tracing, tracing)
+		xray, err := newEndpoint("xray-endpoint", "xray", map[*Function][]Grant{apiFn: tracing, migrationFn: tracing})
 		if err != nil {
 			return nil, fmt.Errorf("x-ray endpoint: %w", err)
 		}
 		outputs["xrayEndpointId"] = xray.EndpointID
 	}
 
+	ready := pulumi.StringMap{"endpoint": endpoint.EndpointID}
+	for k, v := range store.ready {
+		ready[k] = v
+	}
 	ledgerSchema, err := NewSchema(ctx, "schema", SchemaArgs{
 		MigrationFunction: migrationFn.Name,
 		Version:           schema.Version,
-		LedgerARN:         ledger.ARN,
-		EndpointID:        endpoint.EndpointID,
+		WaitFor:           ready,
 	}, withAWS)
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
@@ -198,7 +209,6 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	}
 
 	outputs["apiUrl"] = api.URL
-	outputs["ledgerName"] = ledger.Name
 	outputs["vpcId"] = network.VpcID
 	outputs["subnetIds"] = network.SubnetIDs
 	outputs["endpointId"] = endpoint.EndpointID
@@ -208,4 +218,74 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	outputs["apiFunctionName"] = apiFn.Name
 	outputs["migrationFunctionName"] = migrationFn.Name
 	return outputs, nil
+}
+
+// store is what the ledger engine contributes to the stack.
+type store struct {
+	apiGrants, migrationGrants []Grant
+	env                        pulumi.StringMap // for both functions
+	migrationEnv               pulumi.StringMap // for the migration only
+	// endpointService is the interface endpoint the engine needs; the API
+	// uses it too when apiUsesEndpoint, else only the migration may.
+	endpointName, endpointService string
+	apiUsesEndpoint               bool
+	ready                         pulumi.StringMap // what the migration waits for
+	outputs                       pulumi.Map
+}
+
+func newStore(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, opts pulumi.ResourceOption) (store, error) {
+	switch cfg.LedgerEngine {
+	case EngineAurora:
+		db, err := NewDatabase(ctx, "database", DatabaseArgs{
+			Identifier:            n.prefix(),
+			VpcID:                 network.VpcID,
+			SubnetIDs:             network.SubnetIDs,
+			ClientSecurityGroupID: network.FunctionSecurityGroupID,
+			SecurityGroupName:     n.securityGroup("database"),
+			MinCapacity:           cfg.AuroraMinCapacity,
+			MaxCapacity:           cfg.AuroraMaxCapacity,
+			BackupRetentionDays:   cfg.BackupRetentionDays,
+			DeletionProtection:    cfg.DeletionProtection,
+			KMSKey:                cfg.KMSKey,
+		}, opts)
+		if err != nil {
+			return store{}, fmt.Errorf("database: %w", err)
+		}
+		return store{
+			apiGrants:       []Grant{db.connectGrant(account, APIDatabaseUser)},
+			migrationGrants: []Grant{db.secretGrant()},
+			env: pulumi.StringMap{
+				"LEDGER_ENGINE": pulumi.String(EngineAurora),
+				"DB_HOST":       db.Endpoint,
+				"DB_PORT":       pulumi.String(fmt.Sprint(postgresPort)),
+				"DB_NAME":       pulumi.String(databaseName),
+				"DB_USER":       pulumi.String(APIDatabaseUser),
+			},
+			migrationEnv:    pulumi.StringMap{"DB_SECRET_ARN": db.MasterSecretARN},
+			endpointName:    "secrets-endpoint",
+			endpointService: "secretsmanager",
+			ready:           pulumi.StringMap{"cluster": db.ClusterResourceID, "writer": db.instance.Arn},
+			outputs:         pulumi.Map{"databaseEndpoint": db.Endpoint},
+		}, nil
+	default:
+		ledger, err := NewLedger(ctx, "ledger", LedgerArgs{
+			Name:               n.ledger(),
+			DeletionProtection: cfg.DeletionProtection,
+			KMSKey:             cfg.KMSKey,
+		}, opts)
+		if err != nil {
+			return store{}, fmt.Errorf("ledger: %w", err)
+		}
+		return store{
+			apiGrants:       apiAccess.grants(ledger.ARN),
+			migrationGrants: migrationAccess.grants(ledger.ARN),
+			env:             pulumi.StringMap{"LEDGER_ENGINE": pulumi.String(EngineQLDB), "LEDGER_NAME": ledger.Name},
+			migrationEnv:    pulumi.StringMap{},
+			endpointName:    "qldb-endpoint",
+			endpointService: "qldb.session",
+			apiUsesEndpoint: true,
+			ready:           pulumi.StringMap{"ledger": ledger.ARN},
+			outputs:         pulumi.Map{"ledgerName": ledger.Name},
+		}, nil
+	}
 }

@@ -3,9 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
+
+// TestMain keeps every test off the EC2 instance metadata service: the AWS
+// credential check must never reach past this machine.
+func TestMain(m *testing.M) {
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Exit(m.Run())
+}
 
 // runCmd runs the command in-process with args and returns its exit code,
 // stdout and stderr.
@@ -49,9 +57,9 @@ func TestConfirmationDeclined(t *testing.T) {
 
 func TestUnknownStageListsTheStages(t *testing.T) {
 	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "test")
-	code, _, stderr := runCmd(t, "", false, "preview", "--stage", "staging", "--dir", "../..")
-	if code != 2 || !strings.Contains(stderr, `unknown stage "staging"`) || !strings.Contains(stderr, "dev, prod") {
-		t.Errorf("exit %d, stderr %q; want 2 naming dev, prod", code, stderr)
+	code, _, stderr := runCmd(t, "", false, "preview", "--stage", "qa", "--dir", "../..")
+	if code != 2 || !strings.Contains(stderr, `unknown stage "qa"`) || !strings.Contains(stderr, "dev, prod, staging") {
+		t.Errorf("exit %d, stderr %q; want 2 naming dev, prod, staging", code, stderr)
 	}
 }
 

@@ -9,8 +9,8 @@
 // Outside Lambda (no AWS_LAMBDA_RUNTIME_API) it migrates the ledger and
 // serves the API as a plain HTTP server on LISTEN_ADDR (127.0.0.1:8080).
 //
-// Environment: LEDGER_NAME (required), QLDB_SESSION_ENDPOINT (a local
-// ledger instead of QLDB), CORS_ALLOW_ORIGIN.
+// Environment: LEDGER_ENGINE (qldb, the default), LEDGER_NAME (required),
+// QLDB_SESSION_ENDPOINT (a local ledger instead of QLDB), CORS_ALLOW_ORIGIN.
 package main
 
 import (
@@ -44,6 +44,15 @@ func main() {
 // run opens the ledger once for the life of the process, so every
 // invocation reuses the driver and its sessions, then starts the entrypoint.
 func run(ctx context.Context, log *slog.Logger, env func(string) string) error {
+	switch engine := env("LEDGER_ENGINE"); engine {
+	case "", "qldb":
+	case "aurora-postgresql":
+		// The stack can deploy this engine's infrastructure; its store is
+		// not built yet, so fail at once rather than half-work.
+		return errors.New("LEDGER_ENGINE aurora-postgresql: this build has no PostgreSQL store yet")
+	default:
+		return fmt.Errorf("LEDGER_ENGINE %q: want qldb or aurora-postgresql", engine)
+	}
 	ledger := env("LEDGER_NAME")
 	if ledger == "" {
 		return errors.New("LEDGER_NAME is not set")

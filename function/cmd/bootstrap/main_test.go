@@ -236,3 +236,12 @@ func BenchmarkColdStart(b *testing.B) {
 		rts.Close()
 	}
 }
+
+func TestAuroraEngineFailsUntilItsStoreExists(t *testing.T) {
+	cmd := exec.Command(bootstrapBinary(t))
+	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=127.0.0.1:1", "_HANDLER=api", "LEDGER_ENGINE=aurora-postgresql", "HOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no PostgreSQL store yet") {
+		t.Errorf("err %v, output %s: want a clear failure", err, out)
+	}
+}

@@ -1,0 +1,173 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The Aurora database's fixed settings.
+const (
+	postgresPort        = 5432
+	auroraEngine        = "aurora-postgresql"
+	auroraEngineVersion = "16.6"
+	databaseName        = "licences"
+	masterUsername      = "licences_admin"
+	// APIDatabaseUser is the database user the API function connects as,
+	// with an IAM authentication token; the migration creates it.
+	APIDatabaseUser = "licences_api"
+)
+
+// DatabaseArgs configures a Database.
+type DatabaseArgs struct {
+	Identifier string // the cluster's identifier
+	VpcID      pulumi.StringInput
+	SubnetIDs  pulumi.StringArrayInput
+	// ClientSecurityGroupID is the functions' group: the only one that may
+	// connect, and it gains egress to the database on 5432.
+	ClientSecurityGroupID pulumi.StringInput
+	SecurityGroupName     string
+	MinCapacity           float64
+	MaxCapacity           float64
+	BackupRetentionDays   int
+	DeletionProtection    bool
+	// KMSKey is the kmsKey setting: "" for the AWS-managed RDS key,
+	// KMSKeyCreate for a key created here, or a key ARN.
+	KMSKey string
+}
+
+// Database is an Aurora PostgreSQL Serverless v2 cluster in the isolated
+// subnets: IAM database authentication on, storage encrypted, the master
+// password kept by AWS in Secrets Manager, reachable on 5432 from the
+// functions alone.
+type Database struct {
+	pulumi.ResourceState
+
+	Endpoint          pulumi.StringOutput `pulumi:"endpoint"`
+	ClusterResourceID pulumi.StringOutput `pulumi:"clusterResourceId"`
+	MasterSecretARN   pulumi.StringOutput `pulumi:"masterSecretArn"`
+	SecurityGroupID   pulumi.StringOutput `pulumi:"securityGroupId"`
+
+	// instance is what must exist before anything can connect.
+	instance *rds.ClusterInstance
+}
+
+// NewDatabase creates the cluster, its writer instance, subnet group and
+// security group with the rule pair that joins it to the functions.
+func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pulumi.ResourceOption) (*Database, error) {
+	d := &Database{}
+	if err := ctx.RegisterComponentResource("licences:infra:Database", name, d, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(d)
+
+	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
+		Name:        pulumi.String(args.SecurityGroupName),
+		Description: pulumi.String("Aurora PostgreSQL: port 5432 from the functions only"),
+		VpcId:       args.VpcID,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create database security group: %w", err)
+	}
+	sgID := sg.ID().ToStringOutput()
+	ingress, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-from-functions", &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId:           sgID,
+		Description:               pulumi.String("PostgreSQL from the functions' security group"),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(postgresPort),
+		ToPort:                    pulumi.Int(postgresPort),
+		ReferencedSecurityGroupId: args.ClientSecurityGroupID,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create database ingress rule: %w", err)
+	}
+	egress, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-to-database", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId:           args.ClientSecurityGroupID,
+		Description:               pulumi.String("PostgreSQL to the Aurora cluster only"),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(postgresPort),
+		ToPort:                    pulumi.Int(postgresPort),
+		ReferencedSecurityGroupId: sgID,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create function egress rule: %w", err)
+	}
+
+	key, err := encryptionKey(ctx, name, args.Identifier+"-storage", args.KMSKey, child)
+	if err != nil {
+		return nil, err
+	}
+	subnets, err := rds.NewSubnetGroup(ctx, name, &rds.SubnetGroupArgs{
+		Name:        pulumi.String(args.Identifier),
+		Description: pulumi.String("The isolated subnets"),
+		SubnetIds:   args.SubnetIDs,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create db subnet group: %w", err)
+	}
+
+	cluster, err := rds.NewCluster(ctx, name, &rds.ClusterArgs{
+		ClusterIdentifier:                pulumi.String(args.Identifier),
+		Engine:                           pulumi.String(auroraEngine),
+		EngineMode:                       pulumi.String("provisioned"),
+		EngineVersion:                    pulumi.String(auroraEngineVersion),
+		DatabaseName:                     pulumi.String(databaseName),
+		MasterUsername:                   pulumi.String(masterUsername),
+		ManageMasterUserPassword:         pulumi.Bool(true),
+		IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
+		StorageEncrypted:                 pulumi.Bool(true),
+		KmsKeyId:                         key,
+		DeletionProtection:               pulumi.Bool(args.DeletionProtection),
+		SkipFinalSnapshot:                pulumi.Bool(false),
+		FinalSnapshotIdentifier:          pulumi.String(args.Identifier + "-final"),
+		BackupRetentionPeriod:            pulumi.Int(args.BackupRetentionDays),
+		CopyTagsToSnapshot:               pulumi.Bool(true),
+		DbSubnetGroupName:                subnets.Name,
+		VpcSecurityGroupIds:              pulumi.StringArray{sgID},
+		Port:                             pulumi.Int(postgresPort),
+		Serverlessv2ScalingConfiguration: &rds.ClusterServerlessv2ScalingConfigurationArgs{
+			MinCapacity: pulumi.Float64(args.MinCapacity),
+			MaxCapacity: pulumi.Float64(args.MaxCapacity),
+		},
+	}, child, pulumi.DependsOn([]pulumi.Resource{ingress, egress}))
+	if err != nil {
+		return nil, fmt.Errorf("create aurora cluster: %w", err)
+	}
+	instance, err := rds.NewClusterInstance(ctx, name+"-writer", &rds.ClusterInstanceArgs{
+		Identifier:         pulumi.String(args.Identifier + "-writer"),
+		ClusterIdentifier:  cluster.ID(),
+		InstanceClass:      pulumi.String("db.serverless"),
+		Engine:             pulumi.String(auroraEngine),
+		EngineVersion:      cluster.EngineVersion,
+		PubliclyAccessible: pulumi.Bool(false),
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create aurora instance: %w", err)
+	}
+
+	d.Endpoint = cluster.Endpoint
+	d.ClusterResourceID = cluster.ClusterResourceId
+	d.MasterSecretARN = cluster.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+	d.SecurityGroupID = sgID
+	d.instance = instance
+	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"endpoint": d.Endpoint, "clusterResourceId": d.ClusterResourceID,
+		"masterSecretArn": d.MasterSecretARN, "securityGroupId": d.SecurityGroupID,
+	})
+}
+
+// connectGrant lets a role connect as the database user with an IAM token:
+// rds-db:connect on exactly that user of this cluster.
+func (d *Database) connectGrant(a Account, user string) Grant {
+	return Grant{Sid: "ConnectAsUser", Actions: []string{"rds-db:connect"}, Resources: pulumi.StringArray{
+		pulumi.Sprintf("arn:%s:rds-db:%s:%s:dbuser:%s/%s", a.Partition, a.Region, a.ID, d.ClusterResourceID, user),
+	}}
+}
+
+// secretGrant lets a role read the master password, and nothing else.
+func (d *Database) secretGrant() Grant {
+	return Grant{Sid: "ReadMasterSecret", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: pulumi.StringArray{d.MasterSecretARN}}
+}
