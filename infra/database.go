@@ -3,9 +3,7 @@ package infra
 import (
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -64,37 +62,20 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	}
 	child := pulumi.Parent(d)
 
-	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		Name:        pulumi.String(args.SecurityGroupName),
-		Description: pulumi.String("Aurora PostgreSQL: port 5432 from the functions only"),
-		VpcId:       args.VpcID,
+	g, err := newGuard(ctx, name, guardArgs{
+		GroupName:    args.SecurityGroupName,
+		Description:  pulumi.String("Aurora PostgreSQL: port 5432 from the functions only"),
+		VpcID:        args.VpcID,
+		Client:       args.ClientSecurityGroupID,
+		Port:         postgresPort,
+		Protocol:     "PostgreSQL",
+		Target:       pulumi.String("the Aurora cluster"),
+		EgressSuffix: "database",
 	}, child)
 	if err != nil {
-		return nil, fmt.Errorf("create database security group: %w", err)
+		return nil, fmt.Errorf("database: %w", err)
 	}
-	sgID := sg.ID().ToStringOutput()
-	ingress, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-from-functions", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           sgID,
-		Description:               pulumi.String("PostgreSQL from the functions' security group"),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(postgresPort),
-		ToPort:                    pulumi.Int(postgresPort),
-		ReferencedSecurityGroupId: args.ClientSecurityGroupID,
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("create database ingress rule: %w", err)
-	}
-	egress, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-to-database", &vpc.SecurityGroupEgressRuleArgs{
-		SecurityGroupId:           args.ClientSecurityGroupID,
-		Description:               pulumi.String("PostgreSQL to the Aurora cluster only"),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(postgresPort),
-		ToPort:                    pulumi.Int(postgresPort),
-		ReferencedSecurityGroupId: sgID,
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("create function egress rule: %w", err)
-	}
+	sgID := g.ID
 
 	key, err := encryptionKey(ctx, name, args.Identifier+"-storage", args.KMSKey, child)
 	if err != nil {
@@ -132,7 +113,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			MinCapacity: pulumi.Float64(args.MinCapacity),
 			MaxCapacity: pulumi.Float64(args.MaxCapacity),
 		},
-	}, child, pulumi.DependsOn([]pulumi.Resource{ingress, egress}))
+	}, child, pulumi.DependsOn(g.Rules))
 	if err != nil {
 		return nil, fmt.Errorf("create aurora cluster: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -53,38 +52,20 @@ func NewEndpoint(ctx *pulumi.Context, name string, args EndpointArgs, opts ...pu
 	}
 	child := pulumi.Parent(e)
 
-	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		Name:        pulumi.String(args.SecurityGroupName),
-		Description: pulumi.Sprintf("Interface endpoint %s: HTTPS from the functions only", args.ServiceName),
-		VpcId:       args.VpcID,
+	g, err := newGuard(ctx, name, guardArgs{
+		GroupName:    args.SecurityGroupName,
+		Description:  pulumi.Sprintf("Interface endpoint %s: HTTPS from the functions only", args.ServiceName),
+		VpcID:        args.VpcID,
+		Client:       args.ClientSecurityGroupID,
+		Port:         https,
+		Protocol:     "HTTPS",
+		Target:       pulumi.Sprintf("the %s endpoint", args.ServiceName),
+		EgressSuffix: "endpoint",
 	}, child)
 	if err != nil {
-		return nil, fmt.Errorf("create endpoint security group: %w", err)
+		return nil, fmt.Errorf("endpoint %s: %w", name, err)
 	}
-	sgID := sg.ID().ToStringOutput()
-
-	ingress, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-from-functions", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           sgID,
-		Description:               pulumi.String("HTTPS from the functions' security group"),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(https),
-		ToPort:                    pulumi.Int(https),
-		ReferencedSecurityGroupId: args.ClientSecurityGroupID,
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("create endpoint ingress rule: %w", err)
-	}
-	egress, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-to-endpoint", &vpc.SecurityGroupEgressRuleArgs{
-		SecurityGroupId:           args.ClientSecurityGroupID,
-		Description:               pulumi.Sprintf("HTTPS to the %s endpoint only", args.ServiceName),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(https),
-		ToPort:                    pulumi.Int(https),
-		ReferencedSecurityGroupId: sgID,
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("create function egress rule: %w", err)
-	}
+	sgID := g.ID
 
 	ep, err := ec2.NewVpcEndpoint(ctx, name, &ec2.VpcEndpointArgs{
 		VpcId:             args.VpcID,
@@ -94,7 +75,7 @@ func NewEndpoint(ctx *pulumi.Context, name string, args EndpointArgs, opts ...pu
 		SubnetIds:         args.SubnetIDs,
 		SecurityGroupIds:  pulumi.StringArray{sgID},
 		Policy:            endpointPolicyJSON(args.Access),
-	}, child, pulumi.DependsOn([]pulumi.Resource{ingress, egress}))
+	}, child, pulumi.DependsOn(g.Rules))
 	if err != nil {
 		return nil, fmt.Errorf("create endpoint: %w", err)
 	}
