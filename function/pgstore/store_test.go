@@ -1,0 +1,287 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/privateledger/licences/function/licence"
+	"github.com/privateledger/licences/function/pglocal"
+)
+
+const appUser = "licences_api"
+
+var server *pglocal.Server
+
+// TestMain starts one local PostgreSQL for the package's tests.
+func TestMain(m *testing.M) {
+	s, err := pglocal.Start(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgstore tests need a PostgreSQL server:", err)
+		os.Exit(1)
+	}
+	server = s
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
+}
+
+var dbSeq atomic.Int64
+
+// statements counts the SQL statements a pool sends.
+type statements struct{ n atomic.Int64 }
+
+func (c *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// newStore makes a fresh database, migrates it as the owner and returns a
+// Store connected as the application user, the owner's URL and a statement
+// counter on the store's pool.
+func newStore(t testing.TB) (*Store, string, *statements) {
+	t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("licences_%d", dbSeq.Add(1))
+	admin, err := pgx.Connect(ctx, server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	ownerURL := strings.Replace(server.URL, "/postgres?", "/"+name+"?", 1)
+	owner, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	if err := Migrate(ctx, owner, appUser, false); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(strings.Replace(ownerURL, "postgres@", appUser+"@", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &statements{}
+	cfg.ConnConfig.Tracer = counter
+	cfg.MaxConns = 60
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return New(pool), ownerURL, counter
+}
+
+var at = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+
+func application(email string) licence.Application {
+	return licence.Application{FirstName: "Jo", LastName: "Bloggs", Email: email, Telephone: "07700900123", Postcode: "SW1A 1AA"}
+}
+
+func create(t testing.TB, s *Store, email, key string) licence.Licence {
+	t.Helper()
+	l, _, err := s.Create(context.Background(), licence.New("", application(email), at), key)
+	if err != nil {
+		t.Fatalf("create %s: %v", email, err)
+	}
+	return l
+}
+
+func TestMigrateTwiceChangesNothing(t *testing.T) {
+	_, ownerURL, _ := newStore(t)
+	owner, err := pgx.Connect(context.Background(), ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(context.Background())
+	if err := Migrate(context.Background(), owner, appUser, false); err != nil {
+		t.Fatalf("second migration: %v", err)
+	}
+}
+
+func TestLifecycleKeepsEveryRevision(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	l := create(t, s, "jo@example.com", "")
+	if _, err := s.Update(ctx, l.ID, func(l *licence.Licence) {
+		l.ChangePoints(licence.PointsChange{Points: 3, Reason: "speeding"}, at)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get(ctx, l.ID); err != nil || got.PenaltyPoints != 3 || len(got.Events) != 2 {
+		t.Fatalf("get = %+v, %v", got, err)
+	}
+	if err := s.Delete(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, l.ID); !errors.Is(err, licence.ErrNotFound) {
+		t.Errorf("get after delete: %v", err)
+	}
+	revs, err := s.History(ctx, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(revs) != 3 || revs[0].Licence == nil || revs[1].Licence.PenaltyPoints != 3 || revs[2].Licence != nil {
+		t.Fatalf("history = %+v, want created, updated, deleted", revs)
+	}
+	for i, r := range revs {
+		if r.Version != i || r.TransactionID == "" || r.TransactionAt.IsZero() {
+			t.Errorf("revision %d = %+v", i, r)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	create(t, s, "taken@example.com", "k1")
+	if _, _, err := s.Create(ctx, licence.New("", application("taken@example.com"), at), ""); !errors.Is(err, licence.ErrEmailTaken) {
+		t.Errorf("duplicate email: %v", err)
+	}
+	other := application("taken@example.com")
+	other.FirstName = "Al"
+	if _, _, err := s.Create(ctx, licence.New("", other, at), "k1"); !errors.Is(err, licence.ErrKeyReused) {
+		t.Errorf("key reused: %v", err)
+	}
+	missing := "AAAAAAAAAAAAAAAAAAAAAA"
+	if _, err := s.Get(ctx, missing); !errors.Is(err, licence.ErrNotFound) {
+		t.Errorf("get missing: %v", err)
+	}
+	if _, err := s.Update(ctx, missing, func(*licence.Licence) {}); !errors.Is(err, licence.ErrNotFound) {
+		t.Errorf("update missing: %v", err)
+	}
+	if err := s.Delete(ctx, missing); !errors.Is(err, licence.ErrNotFound) {
+		t.Errorf("delete missing: %v", err)
+	}
+	if _, err := s.History(ctx, missing); !errors.Is(err, licence.ErrNotFound) {
+		t.Errorf("history missing: %v", err)
+	}
+}
+
+func TestRetriedCreateLeavesOneLicence(t *testing.T) {
+	s, _, _ := newStore(t)
+	first := create(t, s, "retry@example.com", "key-1")
+	again, replayed, err := s.Create(context.Background(), licence.New("", application("retry@example.com"), at), "key-1")
+	if err != nil || !replayed || again.ID != first.ID {
+		t.Fatalf("retry = %+v, %v, %v", again, replayed, err)
+	}
+	if revs, _ := s.History(context.Background(), first.ID); len(revs) != 1 {
+		t.Errorf("%d revisions after a retried create, want 1", len(revs))
+	}
+}
+
+func TestConcurrentPointAdditionsKeepTheSum(t *testing.T) {
+	s, _, _ := newStore(t)
+	l := create(t, s, "busy@example.com", "")
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Update(context.Background(), l.ID, func(l *licence.Licence) {
+				l.ChangePoints(licence.PointsChange{Points: 1 + i%3, Reason: "test"}, at)
+			})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := 0
+	for i := range n {
+		want += 1 + i%3
+	}
+	got, _ := s.Get(context.Background(), l.ID)
+	revs, _ := s.History(context.Background(), l.ID)
+	if got.PenaltyPoints != want || len(revs) != n+1 {
+		t.Errorf("points %d over %d revisions, want %d over %d", got.PenaltyPoints, len(revs), want, n+1)
+	}
+}
+
+func TestHistoryIsAppendOnlyForTheApplication(t *testing.T) {
+	s, _, _ := newStore(t)
+	l := create(t, s, "locked@example.com", "")
+	ctx := context.Background()
+	for _, stmt := range []string{
+		`UPDATE licence_history SET doc = '{}' WHERE licence_id = $1`,
+		`DELETE FROM licence_history WHERE licence_id = $1`,
+		`INSERT INTO licence_history SELECT * FROM licence_history WHERE licence_id = $1`,
+	} {
+		if _, err := s.pool.Exec(ctx, stmt, l.ID); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("%s as the application: %v, want permission denied", stmt, err)
+		}
+	}
+}
+
+func TestVerifyFindsARevisionAlteredBehindTheApplicationsBack(t *testing.T) {
+	s, ownerURL, _ := newStore(t)
+	ctx := context.Background()
+	a := create(t, s, "a@example.com", "")
+	b := create(t, s, "b@example.com", "")
+	for range 3 {
+		s.Update(ctx, b.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+	}
+	owner, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	broken, checked, err := Verify(ctx, owner)
+	if err != nil || broken != nil || checked != 5 {
+		t.Fatalf("intact history: broken %v, checked %d, %v; want none broken of 5", broken, checked, err)
+	}
+	// A superuser rewrites b's second revision: 3 points become 0.
+	if _, err := owner.Exec(ctx, `UPDATE licence_history SET doc = jsonb_set(doc, '{penaltyPoints}', '0') WHERE licence_id = $1 AND version = 1`, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	broken, _, err = Verify(ctx, owner)
+	if err != nil || broken == nil || broken.LicenceID != b.ID || broken.Version != 1 {
+		t.Fatalf("altered history: %v, %v; want the link at %s version 1", broken, err, b.ID)
+	}
+	_ = a
+}
+
+func TestStatementsPerOperation(t *testing.T) {
+	s, _, counter := newStore(t)
+	ctx := context.Background()
+	l := create(t, s, "count@example.com", "")
+	for _, c := range []struct {
+		name string
+		op   func()
+	}{
+		{"create", func() { create(t, s, "count2@example.com", "k") }},
+		{"get", func() { s.Get(ctx, l.ID) }},
+		{"update", func() {
+			s.Update(ctx, l.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+		}},
+		{"history", func() { s.History(ctx, l.ID) }},
+		{"delete", func() { s.Delete(ctx, l.ID) }},
+	} {
+		before := counter.n.Load()
+		c.op()
+		got := counter.n.Load() - before
+		t.Logf("%s: %d statements in one transaction (BEGIN and COMMIT included)", c.name, got)
+		if got-2 > 3 {
+			t.Errorf("%s ran %d statements besides BEGIN and COMMIT, want at most 3", c.name, got-2)
+		}
+	}
+}
