@@ -6,11 +6,13 @@ require (
 	github.com/amzn/ion-go v1.1.3
 	github.com/amzn/ion-hash-go v1.1.2
 	github.com/aws/aws-lambda-go v1.55.1
-	github.com/aws/aws-sdk-go-v2 v1.17.1
+	github.com/aws/aws-sdk-go-v2 v1.17.8
 	github.com/aws/aws-sdk-go-v2/config v1.17.10
 	github.com/aws/aws-sdk-go-v2/credentials v1.12.23
+	github.com/aws/aws-sdk-go-v2/feature/rds/auth v1.2.10
 	github.com/aws/aws-sdk-go-v2/service/qldbsession v1.13.19
-	github.com/aws/smithy-go v1.13.4
+	github.com/aws/aws-sdk-go-v2/service/secretsmanager v1.16.6
+	github.com/aws/smithy-go v1.13.5
 	github.com/awslabs/amazon-qldb-driver-go/v3 v3.0.1
 	github.com/awslabs/aws-lambda-go-api-proxy v0.16.2
 	github.com/blang/semver v3.5.1+incompatible

@@ -9,8 +9,12 @@
 // Outside Lambda (no AWS_LAMBDA_RUNTIME_API) it migrates the ledger and
 // serves the API as a plain HTTP server on LISTEN_ADDR (127.0.0.1:8080).
 //
-// Environment: LEDGER_ENGINE (qldb, the default), LEDGER_NAME (required),
-// QLDB_SESSION_ENDPOINT (a local ledger instead of QLDB), CORS_ALLOW_ORIGIN.
+// Environment: LEDGER_ENGINE (qldb, the default, or aurora-postgresql),
+// CORS_ALLOW_ORIGIN. For QLDB: LEDGER_NAME, and QLDB_SESSION_ENDPOINT for a
+// local ledger. For PostgreSQL: DB_HOST, DB_PORT, DB_NAME, DB_USER (the API
+// connects as DB_USER with IAM tokens) and, for the migration only,
+// DB_SECRET_ARN (the master secret); or DATABASE_URL for a local server,
+// which the migration uses as it is and the API with DB_USER.
 package main
 
 import (
@@ -29,6 +33,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/privateledger/licences/function/httpapi"
+	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/qldbstore"
 	"github.com/privateledger/licences/function/schema"
 )
@@ -41,40 +46,50 @@ func main() {
 	}
 }
 
-// run opens the ledger once for the life of the process, so every
-// invocation reuses the driver and its sessions, then starts the entrypoint.
+// run opens the store once for the life of the process, so every
+// invocation reuses its connections, then starts the entrypoint.
 func run(ctx context.Context, log *slog.Logger, env func(string) string) error {
-	switch engine := env("LEDGER_ENGINE"); engine {
-	case "", "qldb":
-	case "aurora-postgresql":
-		// The stack can deploy this engine's infrastructure; its store is
-		// not built yet, so fail at once rather than half-work.
-		return errors.New("LEDGER_ENGINE aurora-postgresql: this build has no PostgreSQL store yet")
-	default:
-		return fmt.Errorf("LEDGER_ENGINE %q: want qldb or aurora-postgresql", engine)
-	}
-	ledger := env("LEDGER_NAME")
-	if ledger == "" {
-		return errors.New("LEDGER_NAME is not set")
-	}
-	store, err := qldbstore.Open(ctx, qldbstore.Config{LedgerName: ledger, Endpoint: env("QLDB_SESSION_ENDPOINT")})
+	store, migrate, err := openStore(ctx, env)
 	if err != nil {
 		return err
 	}
 	api := httpapi.New(store, httpapi.Options{CORSAllowOrigin: env("CORS_ALLOW_ORIGIN"), Logger: log})
 
 	if env("AWS_LAMBDA_RUNTIME_API") == "" {
-		return serveLocally(ctx, log, store, api, env("LISTEN_ADDR"))
+		return serveLocally(ctx, log, migrate, api, env("LISTEN_ADDR"))
 	}
 	switch entry := env("_HANDLER"); entry {
 	case "api":
 		lambda.StartWithOptions(httpadapter.New(api).ProxyWithContext, lambda.WithContext(ctx))
 	case "migrate":
-		lambda.StartWithOptions(migrationHandler(store, log), lambda.WithContext(ctx))
+		lambda.StartWithOptions(migrationHandler(migrate, log), lambda.WithContext(ctx))
 	default:
 		return fmt.Errorf("unknown entrypoint %q (the function's handler setting): want api or migrate", entry)
 	}
 	return nil
+}
+
+// migrateFunc creates the schema where it is absent and says what it did.
+type migrateFunc func(context.Context) (any, error)
+
+// openStore opens the store LEDGER_ENGINE names, and the migration for it.
+func openStore(ctx context.Context, env func(string) string) (licence.Store, migrateFunc, error) {
+	switch engine := env("LEDGER_ENGINE"); engine {
+	case "", "qldb":
+		ledger := env("LEDGER_NAME")
+		if ledger == "" {
+			return nil, nil, errors.New("LEDGER_NAME is not set")
+		}
+		s, err := qldbstore.Open(ctx, qldbstore.Config{LedgerName: ledger, Endpoint: env("QLDB_SESSION_ENDPOINT")})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func(ctx context.Context) (any, error) { return s.Migrate(ctx) }, nil
+	case "aurora-postgresql":
+		return openPostgres(ctx, env)
+	default:
+		return nil, nil, fmt.Errorf("LEDGER_ENGINE %q: want qldb or aurora-postgresql", engine)
+	}
 }
 
 // migrationEvent is what the stack's lambda.Invocation sends. Under the
@@ -88,7 +103,7 @@ type migrationEvent struct {
 
 // migrationHandler creates the schema on create and update, and on delete
 // does nothing: tearing down a stack must never drop a ledger's tables.
-func migrationHandler(store *qldbstore.Store, log *slog.Logger) func(context.Context, migrationEvent) (any, error) {
+func migrationHandler(migrate migrateFunc, log *slog.Logger) func(context.Context, migrationEvent) (any, error) {
 	return func(ctx context.Context, ev migrationEvent) (any, error) {
 		if ev.TF.Action == "delete" {
 			return map[string]string{"skipped": "delete: the schema stays with the ledger"}, nil
@@ -96,7 +111,7 @@ func migrationHandler(store *qldbstore.Store, log *slog.Logger) func(context.Con
 		if ev.SchemaVersion != schema.Version {
 			return nil, fmt.Errorf("the stack asks for schema version %d but this code creates version %d: deploy the matching code", ev.SchemaVersion, schema.Version)
 		}
-		m, err := store.Migrate(ctx)
+		m, err := migrate(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
@@ -107,13 +122,13 @@ func migrationHandler(store *qldbstore.Store, log *slog.Logger) func(context.Con
 
 // serveLocally migrates the ledger and serves the API over plain HTTP until
 // interrupted.
-func serveLocally(ctx context.Context, log *slog.Logger, store *qldbstore.Store, api http.Handler, addr string) error {
+func serveLocally(ctx context.Context, log *slog.Logger, migrate migrateFunc, api http.Handler, addr string) error {
 	if addr == "" {
 		addr = "127.0.0.1:8080"
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m, err := store.Migrate(ctx)
+	m, err := migrate(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/privateledger/licences/function/pglocal"
 	"github.com/privateledger/licences/function/qldblocal"
 	"github.com/privateledger/licences/function/schema"
 )
@@ -110,18 +112,22 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 // local ledger, feeds it the events and returns its answers.
 func invoke(t *testing.T, ledger string, entrypoint string, evs ...[]byte) []answer {
 	t.Helper()
+	return invokeWith(t, []string{"LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=" + ledger}, entrypoint, evs...)
+}
+
+// invokeWith runs the binary with the store settings in env.
+func invokeWith(t *testing.T, env []string, entrypoint string, evs ...[]byte) []answer {
+	t.Helper()
 	rt := newRuntimeAPI(evs...)
 	rts := httptest.NewServer(rt)
 	defer rts.Close()
 	cmd := exec.Command(bootstrapBinary(t))
-	cmd.Env = []string{
+	cmd.Env = append([]string{
 		"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(rts.URL, "http://"),
 		"_HANDLER=" + entrypoint,
-		"LEDGER_NAME=licences-test",
-		"QLDB_SESSION_ENDPOINT=" + ledger,
 		"CORS_ALLOW_ORIGIN=*",
 		"HOME=" + t.TempDir(),
-	}
+	}, env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -237,11 +243,34 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 }
 
-func TestAuroraEngineFailsUntilItsStoreExists(t *testing.T) {
+func TestAuroraEngineNeedsItsSettings(t *testing.T) {
 	cmd := exec.Command(bootstrapBinary(t))
 	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=127.0.0.1:1", "_HANDLER=api", "LEDGER_ENGINE=aurora-postgresql", "HOME=" + t.TempDir()}
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "no PostgreSQL store yet") {
+	if err == nil || !strings.Contains(string(out), "needs DB_HOST, DB_PORT and DB_NAME") {
 		t.Errorf("err %v, output %s: want a clear failure", err, out)
+	}
+}
+
+func TestPostgresEngineMigratesAndServes(t *testing.T) {
+	pg, err := pglocal.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Stop()
+	env := []string{"LEDGER_ENGINE=aurora-postgresql", "DATABASE_URL=" + pg.URL, "DB_USER=licences_api"}
+	got := invokeWith(t, env, "migrate", event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "create"}}))
+	if !got[0].ok {
+		t.Fatalf("migrate: %s", got[0].body)
+	}
+	post := event(t, events.APIGatewayProxyRequest{
+		HTTPMethod: "POST", Path: "/licences",
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
+		Body:              `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`,
+	})
+	got = invokeWith(t, env, "api", post)
+	var res events.APIGatewayProxyResponse
+	if err := json.Unmarshal(got[0].body, &res); err != nil || res.StatusCode != 201 {
+		t.Fatalf("create on postgres: %s %v", got[0].body, err)
 	}
 }

