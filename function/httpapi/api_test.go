@@ -10,14 +10,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/privateledger/licences/function/httpapi"
-	"github.com/privateledger/licences/function/qldblocal"
-	"github.com/privateledger/licences/function/qldbstore"
 )
 
 // req is one request to the API; resp is its answer.
@@ -94,25 +91,6 @@ func throughAPIGateway(t *testing.T, h http.Handler, r req) resp {
 	return resp{out.StatusCode, hdr, []byte(out.Body)}
 }
 
-// newAPI returns the handler on a store on a fresh local ledger.
-func newAPI(t *testing.T) (*qldblocal.Server, http.Handler) { return newAPIForBench(t) }
-
-func newAPIForBench(t testing.TB) (*qldblocal.Server, http.Handler) {
-	t.Helper()
-	srv := qldblocal.New(qldblocal.Options{LedgerName: "licences-test"})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	store, err := qldbstore.Open(context.Background(), qldbstore.Config{LedgerName: "licences-test", Endpoint: hs.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close(context.Background()) })
-	if _, err := store.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return srv, httpapi.New(store, httpapi.Options{CORSAllowOrigin: "*", Logger: quiet, Now: func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC) }})
-}
-
 // quiet drops the handler's logs: the tests assert on answers.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -125,14 +103,18 @@ func withKey(key string) map[string]string {
 const jo = `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700 900123","postcode":"SW1A 1AA"}`
 
 func TestRoutes(t *testing.T) {
-	for name, send := range map[string]transport{"http": overHTTP, "apigateway": throughAPIGateway} {
-		t.Run(name, func(t *testing.T) { routes(t, send) })
+	for _, b := range backends {
+		for name, send := range map[string]transport{"http": overHTTP, "apigateway": throughAPIGateway} {
+			t.Run(b.name+"/"+name, func(t *testing.T) {
+				h, faults := b.open(t)
+				routes(t, send, h, faults)
+			})
+		}
 	}
 }
 
-// routes runs every route's success and every listed error.
-func routes(t *testing.T, send transport) {
-	srv, h := newAPI(t)
+// routes runs every route's success and every listed error on one store.
+func routes(t *testing.T, send transport, h http.Handler, faults ledgerFaults) {
 	do := func(r req) resp { t.Helper(); return send(t, h, r) }
 	expect := func(what string, got resp, status int) resp {
 		t.Helper()
@@ -244,22 +226,24 @@ func routes(t *testing.T, send transport) {
 	}
 
 	// The ledger failing.
-	srv.Inject(qldblocal.Fault{Command: "CommitTransaction", Error: qldblocal.OCCConflict})
+	faults.busy(t)
 	busy := expect("ledger busy", do(req{"POST", "/licences", jsonHeader, strings.ReplaceAll(jo, "jo@", "busy@")}), 503)
 	if busy.header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
-	srv.ClearFaults()
-	srv.Inject(qldblocal.Fault{Command: "StartTransaction", Error: "AccessDeniedException"})
+	faults.clear(t)
+	faults.broken(t)
 	broken := expect("ledger refuses", do(req{"GET", "/licences/" + first["id"].(string), nil, ""}), 500)
-	if bytes.Contains(broken.body, []byte("AccessDenied")) || bytes.Contains(broken.body, []byte("qldb")) {
-		t.Errorf("500 leaks internals: %s", broken.body)
+	for _, word := range faults.internals() {
+		if bytes.Contains(bytes.ToLower(broken.body), []byte(strings.ToLower(word))) {
+			t.Errorf("500 leaks %q: %s", word, broken.body)
+		}
 	}
-	srv.ClearFaults()
+	faults.clear(t)
 }
 
 func TestAPIGatewayRequestIDIsUsed(t *testing.T) {
-	_, h := newAPI(t)
+	h, _ := openQLDB(t)
 	r := throughAPIGateway(t, h, req{"GET", "/nope", nil, ""})
 	if r.json(t)["requestId"] != "gw-request-1" {
 		t.Errorf("request id %v, want API Gateway's", r.json(t)["requestId"])

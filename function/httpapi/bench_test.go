@@ -79,9 +79,14 @@ func BenchmarkHandler(b *testing.B) {
 	benchRoutes(b, httpapi.New(newMemStore(), httpapi.Options{CORSAllowOrigin: "*", Logger: quiet}))
 }
 
-// BenchmarkEndToEnd adds the store, the driver and the AWS SDK talking to
-// the local ledger in the same process over loopback.
+// BenchmarkEndToEnd adds the store: for QLDB the driver and the AWS SDK
+// talking to the local ledger in the same process over loopback, for
+// PostgreSQL pgx talking to a local server.
 func BenchmarkEndToEnd(b *testing.B) {
-	_, h := newAPIForBench(b)
-	benchRoutes(b, h)
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			h, _ := be.open(b)
+			benchRoutes(b, h)
+		})
+	}
 }
