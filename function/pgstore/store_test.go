@@ -285,3 +285,29 @@ func TestStatementsPerOperation(t *testing.T) {
 		}
 	}
 }
+
+func TestMigrateWithIAMAuthMakesTheUserAnIAMUser(t *testing.T) {
+	// Aurora has an rds_iam role; a local server stands in with one of its own.
+	_, ownerURL, _ := newStore(t)
+	ctx := context.Background()
+	owner, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	owner.Exec(ctx, "CREATE ROLE rds_iam") // shared by the cluster: may exist from another run
+	for range 2 {
+		if err := Migrate(ctx, owner, appUser, true); err != nil {
+			t.Fatalf("migrate with IAM auth: %v", err)
+		}
+	}
+	var member bool
+	if err := owner.QueryRow(ctx, `SELECT pg_has_role($1, 'rds_iam', 'MEMBER')`, appUser).Scan(&member); err != nil || !member {
+		t.Errorf("%s in rds_iam: %v, %v; want a member", appUser, member, err)
+	}
+	var super, createRole bool
+	owner.QueryRow(ctx, `SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = $1`, appUser).Scan(&super, &createRole)
+	if super || createRole {
+		t.Errorf("%s is superuser %v, may create roles %v: want neither", appUser, super, createRole)
+	}
+}

@@ -1,0 +1,48 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/privateledger/licences/function/licence"
+)
+
+// BenchmarkWrites measures each write against the local server and reports
+// the statements it sends (BEGIN and COMMIT included).
+func BenchmarkWrites(b *testing.B) {
+	s, _, counter := newStore(b)
+	ctx := context.Background()
+	n := 0
+	fresh := func() licence.Licence {
+		n++
+		return create(b, s, fmt.Sprintf("bench%d@example.com", n), "")
+	}
+	for _, w := range []struct {
+		name    string
+		prepare bool // the write needs a licence made before it is timed
+		op      func(l licence.Licence)
+	}{
+		{"create", false, func(licence.Licence) { fresh() }},
+		{"update", true, func(l licence.Licence) {
+			s.Update(ctx, l.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+		}},
+		{"delete", true, func(l licence.Licence) { s.Delete(ctx, l.ID) }},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			var statements int64
+			for b.Loop() {
+				var l licence.Licence
+				if w.prepare {
+					b.StopTimer()
+					l = fresh()
+					b.StartTimer()
+				}
+				before := counter.n.Load()
+				w.op(l)
+				statements += counter.n.Load() - before
+			}
+			b.ReportMetric(float64(statements)/float64(b.N), "statements/op")
+		})
+	}
+}
