@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,23 +85,15 @@ func (f qldbFaults) broken(testing.TB) {
 func (f qldbFaults) clear(testing.TB)    { f.srv.ClearFaults() }
 func (f qldbFaults) internals() []string { return []string{"AccessDenied", "qldb"} }
 
-var dbSeq atomic.Int64
-
 // openPostgres is the handler on the PostgreSQL store, connected as the
 // least-privileged application user to a fresh, migrated database.
 func openPostgres(t testing.TB) (http.Handler, ledgerFaults) {
 	t.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("routes_%d", dbSeq.Add(1))
-	admin, err := pgx.Connect(ctx, pg.URL)
+	ownerURL, err := pg.CreateDatabase(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	ownerURL := strings.Replace(pg.URL, "/postgres?", "/"+name+"?", 1)
 	owner, err := pgx.Connect(ctx, ownerURL)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +104,7 @@ func openPostgres(t testing.TB) (http.Handler, ledgerFaults) {
 	}
 	// A write that waits for a lock gives up quickly, as a busy database
 	// makes it; the route suite's "busy" relies on it.
-	if _, err := owner.Exec(ctx, "ALTER ROLE licences_api IN DATABASE "+name+" SET lock_timeout = '300ms'"); err != nil {
+	if _, err := owner.Exec(ctx, "ALTER ROLE licences_api IN DATABASE "+owner.Config().Database+" SET lock_timeout = '300ms'"); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := pgxpool.ParseConfig(strings.Replace(ownerURL, "postgres@", "licences_api@", 1))

@@ -87,7 +87,7 @@ func withCORS(origin string, next http.Handler) http.Handler {
 // cannot be a licence id, without asking the ledger.
 func licenceID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
-	if !idPattern.MatchString(id) {
+	if !licence.ValidID(id) {
 		writeProblem(w, r, http.StatusNotFound, "no licence has this id", nil)
 		return "", false
 	}

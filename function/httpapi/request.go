@@ -21,8 +21,6 @@ import (
 const MaxBodyBytes = 16 << 10
 
 var (
-	// idPattern is the shape of a licence id: a QLDB document id.
-	idPattern = regexp.MustCompile(`^[0-9A-Za-z]{22}$`)
 	// keyPattern is what an Idempotency-Key may be: printable ASCII.
 	keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 )

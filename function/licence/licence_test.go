@@ -93,3 +93,19 @@ func TestPointsChangeValidation(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id := NewID()
+		if !ValidID(id) || seen[id] {
+			t.Fatalf("NewID gave %q (valid %v, seen %v)", id, ValidID(id), seen[id])
+		}
+		seen[id] = true
+	}
+	for _, bad := range []string{"", "short", "AAAAAAAAAAAAAAAAAAAAA$", "AAAAAAAAAAAAAAAAAAAAAAA", "../../../../etc/passwd"} {
+		if ValidID(bad) {
+			t.Errorf("ValidID(%q) = true", bad)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -28,9 +29,10 @@ type Server struct {
 	URL  string
 	Port int
 
-	dir   string
-	bin   string
-	owner *syscall.Credential
+	dir       string
+	bin       string
+	owner     *syscall.Credential
+	databases int
 }
 
 // Start initialises a cluster in a new temporary directory and starts it on
@@ -79,6 +81,18 @@ func Start(ctx context.Context) (*Server, error) {
 	}
 	s.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
 	return s, nil
+}
+
+// CreateDatabase creates a new, empty database and returns a URL that
+// connects to it as the superuser.
+func (s *Server) CreateDatabase(ctx context.Context) (string, error) {
+	s.databases++
+	name := fmt.Sprintf("db%d", s.databases)
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "createdb"), "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", name)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("createdb: %w\n%s", err, out)
+	}
+	return strings.Replace(s.URL, "/postgres?", "/"+name+"?", 1), nil
 }
 
 // Stop stops the server and removes its data.

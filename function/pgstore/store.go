@@ -7,7 +7,6 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,18 +58,6 @@ func (d document) sameApplication(o document) bool {
 		d.Telephone == o.Telephone && d.Postcode == o.Postcode
 }
 
-// newID returns a licence id in the shape QLDB document ids have, so ids
-// look alike whichever engine a stage uses: 22 base62 characters.
-func newID() string {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 22)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
 // inTx runs fn in one transaction, and reports a serialization failure,
 // deadlock or lost connection as licence.UnavailableError.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
@@ -107,7 +94,7 @@ func (s *Store) Create(ctx context.Context, l licence.Licence, key string) (lice
 	var out licence.Licence
 	var replayed bool
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		id := newID()
+		id := licence.NewID()
 		var stored string
 		err := tx.QueryRow(ctx,
 			`INSERT INTO licences (id, email, idempotency_key, doc) VALUES ($1, $2, NULLIF($3, ''), $4)

@@ -35,8 +35,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var dbSeq atomic.Int64
-
 // statements counts the SQL statements a pool sends.
 type statements struct{ n atomic.Int64 }
 
@@ -52,16 +50,10 @@ func (c *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 func newStore(t testing.TB) (*Store, string, *statements) {
 	t.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("licences_%d", dbSeq.Add(1))
-	admin, err := pgx.Connect(ctx, server.URL)
+	ownerURL, err := server.CreateDatabase(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	ownerURL := strings.Replace(server.URL, "/postgres?", "/"+name+"?", 1)
 	owner, err := pgx.Connect(ctx, ownerURL)
 	if err != nil {
 		t.Fatal(err)
