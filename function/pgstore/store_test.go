@@ -2,19 +2,17 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/privateledger/licences/function/licence"
+	"github.com/privateledger/licences/function/licence/storetest"
 	"github.com/privateledger/licences/function/pglocal"
 )
 
@@ -77,19 +75,13 @@ func newStore(t testing.TB) (*Store, string, *statements) {
 	return New(pool), ownerURL, counter
 }
 
-var at = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+var (
+	at     = storetest.At
+	create = func(t testing.TB, s *Store, email, key string) licence.Licence { return storetest.Create(t, s, email, key) }
+)
 
-func application(email string) licence.Application {
-	return licence.Application{FirstName: "Jo", LastName: "Bloggs", Email: email, Telephone: "07700900123", Postcode: "SW1A 1AA"}
-}
-
-func create(t testing.TB, s *Store, email, key string) licence.Licence {
-	t.Helper()
-	l, _, err := s.Create(context.Background(), licence.New("", application(email), at), key)
-	if err != nil {
-		t.Fatalf("create %s: %v", email, err)
-	}
-	return l
+func TestStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) licence.Store { s, _, _ := newStore(t); return s })
 }
 
 func TestMigrateTwiceChangesNothing(t *testing.T) {
@@ -101,111 +93,6 @@ func TestMigrateTwiceChangesNothing(t *testing.T) {
 	defer owner.Close(context.Background())
 	if err := Migrate(context.Background(), owner, appUser, false); err != nil {
 		t.Fatalf("second migration: %v", err)
-	}
-}
-
-func TestLifecycleKeepsEveryRevision(t *testing.T) {
-	s, _, _ := newStore(t)
-	ctx := context.Background()
-	l := create(t, s, "jo@example.com", "")
-	if _, err := s.Update(ctx, l.ID, func(l *licence.Licence) {
-		l.ChangePoints(licence.PointsChange{Points: 3, Reason: "speeding"}, at)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.Get(ctx, l.ID); err != nil || got.PenaltyPoints != 3 || len(got.Events) != 2 {
-		t.Fatalf("get = %+v, %v", got, err)
-	}
-	if err := s.Delete(ctx, l.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, l.ID); !errors.Is(err, licence.ErrNotFound) {
-		t.Errorf("get after delete: %v", err)
-	}
-	revs, err := s.History(ctx, l.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(revs) != 3 || revs[0].Licence == nil || revs[1].Licence.PenaltyPoints != 3 || revs[2].Licence != nil {
-		t.Fatalf("history = %+v, want created, updated, deleted", revs)
-	}
-	for i, r := range revs {
-		if r.Version != i || r.TransactionID == "" || r.TransactionAt.IsZero() {
-			t.Errorf("revision %d = %+v", i, r)
-		}
-	}
-}
-
-func TestErrors(t *testing.T) {
-	s, _, _ := newStore(t)
-	ctx := context.Background()
-	create(t, s, "taken@example.com", "k1")
-	if _, _, err := s.Create(ctx, licence.New("", application("taken@example.com"), at), ""); !errors.Is(err, licence.ErrEmailTaken) {
-		t.Errorf("duplicate email: %v", err)
-	}
-	other := application("taken@example.com")
-	other.FirstName = "Al"
-	if _, _, err := s.Create(ctx, licence.New("", other, at), "k1"); !errors.Is(err, licence.ErrKeyReused) {
-		t.Errorf("key reused: %v", err)
-	}
-	missing := "AAAAAAAAAAAAAAAAAAAAAA"
-	if _, err := s.Get(ctx, missing); !errors.Is(err, licence.ErrNotFound) {
-		t.Errorf("get missing: %v", err)
-	}
-	if _, err := s.Update(ctx, missing, func(*licence.Licence) {}); !errors.Is(err, licence.ErrNotFound) {
-		t.Errorf("update missing: %v", err)
-	}
-	if err := s.Delete(ctx, missing); !errors.Is(err, licence.ErrNotFound) {
-		t.Errorf("delete missing: %v", err)
-	}
-	if _, err := s.History(ctx, missing); !errors.Is(err, licence.ErrNotFound) {
-		t.Errorf("history missing: %v", err)
-	}
-}
-
-func TestRetriedCreateLeavesOneLicence(t *testing.T) {
-	s, _, _ := newStore(t)
-	first := create(t, s, "retry@example.com", "key-1")
-	again, replayed, err := s.Create(context.Background(), licence.New("", application("retry@example.com"), at), "key-1")
-	if err != nil || !replayed || again.ID != first.ID {
-		t.Fatalf("retry = %+v, %v, %v", again, replayed, err)
-	}
-	if revs, _ := s.History(context.Background(), first.ID); len(revs) != 1 {
-		t.Errorf("%d revisions after a retried create, want 1", len(revs))
-	}
-}
-
-func TestConcurrentPointAdditionsKeepTheSum(t *testing.T) {
-	s, _, _ := newStore(t)
-	l := create(t, s, "busy@example.com", "")
-	const n = 50
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.Update(context.Background(), l.ID, func(l *licence.Licence) {
-				l.ChangePoints(licence.PointsChange{Points: 1 + i%3, Reason: "test"}, at)
-			})
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := 0
-	for i := range n {
-		want += 1 + i%3
-	}
-	got, _ := s.Get(context.Background(), l.ID)
-	revs, _ := s.History(context.Background(), l.ID)
-	if got.PenaltyPoints != want || len(revs) != n+1 {
-		t.Errorf("points %d over %d revisions, want %d over %d", got.PenaltyPoints, len(revs), want, n+1)
 	}
 }
 

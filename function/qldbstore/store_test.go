@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/privateledger/licences/function/licence"
+	"github.com/privateledger/licences/function/licence/storetest"
 	"github.com/privateledger/licences/function/qldblocal"
 )
 
@@ -29,19 +29,22 @@ func newStore(t testing.TB) (*qldblocal.Server, *Store) {
 	return srv, s
 }
 
-var at = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+var (
+	at          = storetest.At
+	application = storetest.Application
+	create      = func(t testing.TB, s *Store, email, key string) licence.Licence { return storetest.Create(t, s, email, key) }
+)
 
-func application(email string) licence.Application {
-	return licence.Application{FirstName: "Jo", LastName: "Bloggs", Email: email, Telephone: "07700900123", Postcode: "SW1A 1AA"}
+func TestStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) licence.Store { _, s := newStore(t); return s })
 }
 
-func create(t testing.TB, s *Store, email, key string) licence.Licence {
-	t.Helper()
-	l, _, err := s.Create(context.Background(), licence.New("", application(email), at), key)
-	if err != nil {
-		t.Fatalf("create %s: %v", email, err)
-	}
-	return l
+func TestConcurrentPointAdditionsUnderFaults(t *testing.T) {
+	srv, s := newStore(t)
+	srv.Inject(qldblocal.Fault{Command: "ExecuteStatement", Error: qldblocal.InvalidSession, Probability: 0.02})
+	srv.Inject(qldblocal.Fault{Command: "StartTransaction", Error: qldblocal.CapacityExceeded, Probability: 0.02})
+	srv.Inject(qldblocal.Fault{Command: "CommitTransaction", Error: qldblocal.OCCConflict, Probability: 0.05})
+	storetest.ConcurrentPoints(t, s)
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
@@ -70,79 +73,6 @@ func TestMigrateCreatesTableAndIndexes(t *testing.T) {
 	}
 	if !m.CreatedTable || len(m.CreatedIndexes) != 1 || m.CreatedIndexes[0] != "email" {
 		t.Errorf("migration = %+v, want the table and the email index", m)
-	}
-}
-
-func TestLifecycle(t *testing.T) {
-	_, s := newStore(t)
-	ctx := context.Background()
-	l := create(t, s, "jo@example.com", "")
-	if l.ID == "" || l.Email != "jo@example.com" {
-		t.Fatalf("created %+v", l)
-	}
-	got, err := s.Get(ctx, l.ID)
-	if err != nil || got.Email != l.Email || len(got.Events) != 1 || !got.Events[0].At.Equal(at) {
-		t.Fatalf("get = %+v, %v", got, err)
-	}
-	updated, err := s.Update(ctx, l.ID, func(l *licence.Licence) {
-		l.ChangePoints(licence.PointsChange{Points: 3, Reason: "speeding"}, at)
-	})
-	if err != nil || updated.PenaltyPoints != 3 {
-		t.Fatalf("update = %+v, %v", updated, err)
-	}
-	if got, _ := s.Get(ctx, l.ID); got.PenaltyPoints != 3 || len(got.Events) != 2 {
-		t.Errorf("after update get = %+v", got)
-	}
-	if err := s.Delete(ctx, l.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, l.ID); !errors.Is(err, licence.ErrNotFound) {
-		t.Errorf("get after delete: %v, want ErrNotFound", err)
-	}
-	revs, err := s.History(ctx, l.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(revs) != 3 || revs[0].Version != 0 || revs[1].Licence.PenaltyPoints != 3 || revs[2].Licence != nil {
-		t.Errorf("history = %+v, want created, updated, deleted", revs)
-	}
-	for _, r := range revs {
-		if r.TransactionID == "" || r.TransactionAt.IsZero() {
-			t.Errorf("revision %+v lacks its transaction", r)
-		}
-	}
-}
-
-func TestErrors(t *testing.T) {
-	_, s := newStore(t)
-	ctx := context.Background()
-	create(t, s, "taken@example.com", "k1")
-	if _, _, err := s.Create(ctx, licence.New("", application("taken@example.com"), at), ""); !errors.Is(err, licence.ErrEmailTaken) {
-		t.Errorf("duplicate email: %v, want ErrEmailTaken", err)
-	}
-	other := application("taken@example.com")
-	other.FirstName = "Someone"
-	if _, _, err := s.Create(ctx, licence.New("", other, at), "k1"); !errors.Is(err, licence.ErrKeyReused) {
-		t.Errorf("key reused for another application: %v, want ErrKeyReused", err)
-	}
-	for name, err := range map[string]error{
-		"get":     func() error { _, err := s.Get(ctx, "nosuchdocument0000000"); return err }(),
-		"update":  func() error { _, err := s.Update(ctx, "nosuchdocument0000000", func(*licence.Licence) {}); return err }(),
-		"delete":  s.Delete(ctx, "nosuchdocument0000000"),
-		"history": func() error { _, err := s.History(ctx, "nosuchdocument0000000"); return err }(),
-	} {
-		if !errors.Is(err, licence.ErrNotFound) {
-			t.Errorf("%s of a missing licence: %v, want ErrNotFound", name, err)
-		}
-	}
-}
-
-func TestIdempotentCreateReturnsTheFirstLicence(t *testing.T) {
-	_, s := newStore(t)
-	first := create(t, s, "retry@example.com", "key-1")
-	again, replayed, err := s.Create(context.Background(), licence.New("", application("retry@example.com"), at), "key-1")
-	if err != nil || !replayed || again.ID != first.ID {
-		t.Fatalf("retry = %+v replayed %v err %v, want the first licence replayed", again, replayed, err)
 	}
 }
 
@@ -198,52 +128,6 @@ func TestWritesSurviveFaultsExactlyOnce(t *testing.T) {
 		if err != nil || len(revs) != 1 {
 			t.Errorf("%s has %d revisions, want exactly 1 (%v)", email, len(revs), err)
 		}
-	}
-}
-
-func TestConcurrentPointAdditionsKeepTheSum(t *testing.T) {
-	srv, s := newStore(t)
-	srv.Inject(qldblocal.Fault{Command: "ExecuteStatement", Error: qldblocal.InvalidSession, Probability: 0.02})
-	srv.Inject(qldblocal.Fault{Command: "StartTransaction", Error: qldblocal.CapacityExceeded, Probability: 0.02})
-	l := create(t, s, "busy@example.com", "")
-	const n = 50
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			points := 1 + i%3
-			for {
-				_, err := s.Update(context.Background(), l.ID, func(l *licence.Licence) {
-					l.ChangePoints(licence.PointsChange{Points: points, Reason: "test"}, at)
-				})
-				var u *licence.UnavailableError
-				if errors.As(err, &u) {
-					continue // what a client does with 503 and Retry-After
-				}
-				errs <- err
-				return
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := 0
-	for i := range n {
-		want += 1 + i%3
-	}
-	got, err := s.Get(context.Background(), l.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.PenaltyPoints != want || len(got.Events) != n+1 {
-		t.Errorf("points %d with %d events, want %d with %d", got.PenaltyPoints, len(got.Events), want, n+1)
 	}
 }
 
