@@ -77,7 +77,9 @@ func newStore(t testing.TB) (*Store, string, *statements) {
 
 var (
 	at     = storetest.At
-	create = func(t testing.TB, s *Store, email, key string) licence.Licence { return storetest.Create(t, s, email, key) }
+	create = func(t testing.TB, s *Store, email, key string) licence.Licence {
+		return storetest.Create(t, s, email, key)
+	}
 )
 
 func TestStoreConformance(t *testing.T) {

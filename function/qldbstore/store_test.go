@@ -32,7 +32,9 @@ func newStore(t testing.TB) (*qldblocal.Server, *Store) {
 var (
 	at          = storetest.At
 	application = storetest.Application
-	create      = func(t testing.TB, s *Store, email, key string) licence.Licence { return storetest.Create(t, s, email, key) }
+	create      = func(t testing.TB, s *Store, email, key string) licence.Licence {
+		return storetest.Create(t, s, email, key)
+	}
 )
 
 func TestStoreConformance(t *testing.T) {
