@@ -22,9 +22,6 @@ func (n names) function(part string) string { return n.prefix() + "-" + part }
 // region is in the name: the same stage in two regions must not collide.
 func (n names) role(part string) string { return n.prefix() + "-" + part + "-" + n.region }
 
-// functionLogGroup is where Lambda writes a function's logs.
-func (n names) functionLogGroup(part string) string { return "/aws/lambda/" + n.function(part) }
-
 // accessLogGroup is where API Gateway writes the stage's access logs.
 func (n names) accessLogGroup() string { return "/aws/apigateway/" + n.prefix() + "/access" }
 

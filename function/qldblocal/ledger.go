@@ -99,7 +99,6 @@ type txn struct {
 	reads    []read
 	writes   []write
 	ddl      []func(*ledger) error
-	started  time.Time
 }
 
 func newLedger(name string, now func() time.Time) *ledger {
@@ -114,7 +113,7 @@ func (l *ledger) begin() (*txn, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return &txn{id: id, startSeq: l.seq, digest: d, started: l.now()}, nil
+	return &txn{id: id, startSeq: l.seq, digest: d}, nil
 }
 
 // errOCC is returned by commit when another transaction changed what this
