@@ -23,7 +23,7 @@ import (
 
 // HandlerPackage is the main package of the Lambda handler. It is an import
 // path, so it builds from any directory inside the module.
-const HandlerPackage = "github.com/privateledger/licences/function/cmd/bootstrap"
+const HandlerPackage = "github.com/privateledger/licences/function/bootstrap"
 
 // Arch is a Lambda instruction set architecture, named as Lambda names it.
 type Arch string

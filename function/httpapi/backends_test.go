@@ -15,10 +15,10 @@ import (
 
 	"github.com/privateledger/licences/function/httpapi"
 	"github.com/privateledger/licences/function/licence"
-	"github.com/privateledger/licences/function/pglocal"
 	"github.com/privateledger/licences/function/pgstore"
-	"github.com/privateledger/licences/function/qldblocal"
 	"github.com/privateledger/licences/function/qldbstore"
+	"github.com/privateledger/licences/testdouble/localpg"
+	"github.com/privateledger/licences/testdouble/localqldb"
 )
 
 // backend is a store the route suite runs on, unchanged, and the ledger
@@ -38,11 +38,11 @@ type ledgerFaults interface {
 
 var backends = []backend{{"qldb", openQLDB}, {"postgres", openPostgres}}
 
-var pg *pglocal.Server
+var pg *localpg.Server
 
 // TestMain starts one local PostgreSQL for the package's tests.
 func TestMain(m *testing.M) {
-	s, err := pglocal.Start(context.Background())
+	s, err := localpg.Start(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "the route tests need a PostgreSQL server:", err)
 		os.Exit(1)
@@ -60,7 +60,7 @@ func handler(store licence.Store) http.Handler {
 // openQLDB is the handler on the QLDB store against a fresh local ledger.
 func openQLDB(t testing.TB) (http.Handler, ledgerFaults) {
 	t.Helper()
-	srv := qldblocal.New(qldblocal.Options{LedgerName: "licences-test"})
+	srv := localqldb.New(localqldb.Options{LedgerName: "licences-test"})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	store, err := qldbstore.Open(context.Background(), qldbstore.Config{LedgerName: "licences-test", Endpoint: hs.URL})
@@ -74,13 +74,13 @@ func openQLDB(t testing.TB) (http.Handler, ledgerFaults) {
 	return handler(store), qldbFaults{srv}
 }
 
-type qldbFaults struct{ srv *qldblocal.Server }
+type qldbFaults struct{ srv *localqldb.Server }
 
 func (f qldbFaults) busy(testing.TB) {
-	f.srv.Inject(qldblocal.Fault{Command: "CommitTransaction", Error: qldblocal.OCCConflict})
+	f.srv.Inject(localqldb.Fault{Command: "CommitTransaction", Error: localqldb.OCCConflict})
 }
 func (f qldbFaults) broken(testing.TB) {
-	f.srv.Inject(qldblocal.Fault{Command: "StartTransaction", Error: "AccessDeniedException"})
+	f.srv.Inject(localqldb.Fault{Command: "StartTransaction", Error: "AccessDeniedException"})
 }
 func (f qldbFaults) clear(testing.TB)    { f.srv.ClearFaults() }
 func (f qldbFaults) internals() []string { return []string{"AccessDenied", "qldb"} }

@@ -13,16 +13,16 @@ import (
 
 	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/licence/storetest"
-	"github.com/privateledger/licences/function/pglocal"
+	"github.com/privateledger/licences/testdouble/localpg"
 )
 
 const appUser = "licences_api"
 
-var server *pglocal.Server
+var server *localpg.Server
 
 // TestMain starts one local PostgreSQL for the package's tests.
 func TestMain(m *testing.M) {
-	s, err := pglocal.Start(context.Background())
+	s, err := localpg.Start(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgstore tests need a PostgreSQL server:", err)
 		os.Exit(1)

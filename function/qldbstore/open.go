@@ -16,7 +16,7 @@ type Config struct {
 	// LedgerName is the ledger's name.
 	LedgerName string
 	// Endpoint, when set, replaces the QLDB session endpoint: a local
-	// ledger such as `go run ./function/cmd/qldblocal`. The store then signs
+	// ledger such as `go run ./cmd/localqldb`. The store then signs
 	// with local placeholder credentials, which a local ledger accepts.
 	Endpoint string
 	// MaxRetries bounds the driver's retries of one transaction. Zero means

@@ -9,13 +9,13 @@ import (
 
 	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/licence/storetest"
-	"github.com/privateledger/licences/function/qldblocal"
+	"github.com/privateledger/licences/testdouble/localqldb"
 )
 
 // newStore returns a migrated Store on a fresh local ledger.
-func newStore(t testing.TB) (*qldblocal.Server, *Store) {
+func newStore(t testing.TB) (*localqldb.Server, *Store) {
 	t.Helper()
-	srv := qldblocal.New(qldblocal.Options{LedgerName: "licences-test"})
+	srv := localqldb.New(localqldb.Options{LedgerName: "licences-test"})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	s, err := Open(context.Background(), Config{LedgerName: "licences-test", Endpoint: hs.URL, MaxRetries: 10})
@@ -43,9 +43,9 @@ func TestStoreConformance(t *testing.T) {
 
 func TestConcurrentPointAdditionsUnderFaults(t *testing.T) {
 	srv, s := newStore(t)
-	srv.Inject(qldblocal.Fault{Command: "ExecuteStatement", Error: qldblocal.InvalidSession, Probability: 0.02})
-	srv.Inject(qldblocal.Fault{Command: "StartTransaction", Error: qldblocal.CapacityExceeded, Probability: 0.02})
-	srv.Inject(qldblocal.Fault{Command: "CommitTransaction", Error: qldblocal.OCCConflict, Probability: 0.05})
+	srv.Inject(localqldb.Fault{Command: "ExecuteStatement", Error: localqldb.InvalidSession, Probability: 0.02})
+	srv.Inject(localqldb.Fault{Command: "StartTransaction", Error: localqldb.CapacityExceeded, Probability: 0.02})
+	srv.Inject(localqldb.Fault{Command: "CommitTransaction", Error: localqldb.OCCConflict, Probability: 0.05})
 	storetest.ConcurrentPoints(t, s)
 }
 
@@ -61,7 +61,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestMigrateCreatesTableAndIndexes(t *testing.T) {
-	srv := qldblocal.New(qldblocal.Options{LedgerName: "fresh"})
+	srv := localqldb.New(localqldb.Options{LedgerName: "fresh"})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	s, err := Open(context.Background(), Config{LedgerName: "fresh", Endpoint: hs.URL})
@@ -80,14 +80,14 @@ func TestMigrateCreatesTableAndIndexes(t *testing.T) {
 
 func TestExhaustedRetriesAreUnavailable(t *testing.T) {
 	srv, s := newStore(t)
-	srv.Inject(qldblocal.Fault{Command: "CommitTransaction", Error: qldblocal.OCCConflict})
+	srv.Inject(localqldb.Fault{Command: "CommitTransaction", Error: localqldb.OCCConflict})
 	_, _, err := s.Create(context.Background(), licence.New("", application("occ@example.com"), at), "")
 	var u *licence.UnavailableError
 	if !errors.As(err, &u) || u.RetryAfter <= 0 {
 		t.Fatalf("err = %v, want UnavailableError with a retry-after", err)
 	}
 	srv.ClearFaults()
-	srv.Inject(qldblocal.Fault{Command: "StartTransaction", Error: qldblocal.CapacityExceeded})
+	srv.Inject(localqldb.Fault{Command: "StartTransaction", Error: localqldb.CapacityExceeded})
 	if _, err := s.Get(context.Background(), "x"); !errors.As(err, &u) {
 		t.Fatalf("capacity exceeded throughout: %v, want UnavailableError", err)
 	}
@@ -95,10 +95,10 @@ func TestExhaustedRetriesAreUnavailable(t *testing.T) {
 
 func TestWritesSurviveFaultsExactlyOnce(t *testing.T) {
 	srv, s := newStore(t)
-	srv.Inject(qldblocal.Fault{Command: "CommitTransaction", Error: qldblocal.OCCConflict, Probability: 0.3})
-	srv.Inject(qldblocal.Fault{Command: "ExecuteStatement", Error: qldblocal.InvalidSession, Probability: 0.1})
-	srv.Inject(qldblocal.Fault{Command: "StartTransaction", Error: qldblocal.CapacityExceeded, Probability: 0.1})
-	srv.Inject(qldblocal.Fault{Command: "StartTransaction", Error: qldblocal.InternalFailure, Probability: 0.1})
+	srv.Inject(localqldb.Fault{Command: "CommitTransaction", Error: localqldb.OCCConflict, Probability: 0.3})
+	srv.Inject(localqldb.Fault{Command: "ExecuteStatement", Error: localqldb.InvalidSession, Probability: 0.1})
+	srv.Inject(localqldb.Fault{Command: "StartTransaction", Error: localqldb.CapacityExceeded, Probability: 0.1})
+	srv.Inject(localqldb.Fault{Command: "StartTransaction", Error: localqldb.InternalFailure, Probability: 0.1})
 	ctx := context.Background()
 	acknowledged := map[string]string{} // email → id
 	for i := range 40 {
@@ -167,7 +167,7 @@ func TestSendCommandsPerOperationOnAWarmSession(t *testing.T) {
 func TestSlowLedgerPastTheDeadlineIsUnavailable(t *testing.T) {
 	srv, s := newStore(t)
 	l := create(t, s, "slow@example.com", "")
-	srv.Inject(qldblocal.Fault{Command: "ExecuteStatement", Delay: 300 * time.Millisecond})
+	srv.Inject(localqldb.Fault{Command: "ExecuteStatement", Delay: 300 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := s.Get(ctx, l.ID)

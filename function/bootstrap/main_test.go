@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/privateledger/licences/function/schema"
+	"github.com/privateledger/licences/testdouble/localpg"
+	"github.com/privateledger/licences/testdouble/localqldb"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// bootstrapBinary builds this command for the host, as Lambda runs it
+// (lambda.norpc), once per test run.
+func bootstrapBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bootstrap-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "bootstrap")
+		out, err := exec.Command("go", "build", "-tags=lambda.norpc", "-trimpath", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = &buildError{err, string(out)}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
+
+// runtimeAPI is a stand-in for Lambda's Runtime API: it hands out the
+// queued events in turn and records what the function answers.
+type runtimeAPI struct {
+	events    chan []byte
+	firstNext chan time.Time
+	once      sync.Once
+
+	mu      sync.Mutex
+	answers []answer
+	done    chan struct{}
+}
+
+type answer struct {
+	ok   bool // response (true) or error (false)
+	body []byte
+}
+
+func newRuntimeAPI(events ...[]byte) *runtimeAPI {
+	r := &runtimeAPI{events: make(chan []byte, len(events)), firstNext: make(chan time.Time, 1), done: make(chan struct{}, len(events)+1)}
+	for _, e := range events {
+		r.events <- e
+	}
+	return r
+}
+
+func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	switch {
+	case req.Method == http.MethodGet && req.URL.Path == "/2018-06-01/runtime/invocation/next":
+		r.once.Do(func() { r.firstNext <- time.Now() })
+		select {
+		case ev := <-r.events:
+			w.Header().Set("Lambda-Runtime-Aws-Request-Id", "req-1")
+			w.Header().Set("Lambda-Runtime-Deadline-Ms", itoa(time.Now().Add(30*time.Second).UnixMilli()))
+			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-2:123456789012:function:test")
+			w.Write(ev)
+		case <-req.Context().Done():
+		}
+	case req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/response"),
+		req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/error"):
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.answers = append(r.answers, answer{strings.HasSuffix(req.URL.Path, "/response"), b})
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		r.done <- struct{}{}
+	default:
+		http.NotFound(w, req)
+	}
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// invoke runs the binary as entrypoint against the runtime stand-in with a
+// local ledger, feeds it the events and returns its answers.
+func invoke(t *testing.T, ledger string, entrypoint string, evs ...[]byte) []answer {
+	t.Helper()
+	return invokeWith(t, []string{"LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=" + ledger}, entrypoint, evs...)
+}
+
+// invokeWith runs the binary with the store settings in env.
+func invokeWith(t *testing.T, env []string, entrypoint string, evs ...[]byte) []answer {
+	t.Helper()
+	rt := newRuntimeAPI(evs...)
+	rts := httptest.NewServer(rt)
+	defer rts.Close()
+	cmd := exec.Command(bootstrapBinary(t))
+	cmd.Env = append([]string{
+		"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(rts.URL, "http://"),
+		"_HANDLER=" + entrypoint,
+		"CORS_ALLOW_ORIGIN=*",
+		"HOME=" + t.TempDir(),
+	}, env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for range evs {
+		select {
+		case <-rt.done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no answer from the function; stderr: %s", stderr.String())
+		}
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.answers
+}
+
+func localLedger(t *testing.T) string {
+	hs := httptest.NewServer(localqldb.New(localqldb.Options{LedgerName: "licences-test"}))
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+func event(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestMigrateEntrypointIsIdempotentAndSparesTheSchemaOnDelete(t *testing.T) {
+	ledger := localLedger(t)
+	create := event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "create"}})
+	update := event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "update"}})
+	del := event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "delete"}})
+	wrong := event(t, map[string]any{"schemaVersion": schema.Version + 1, "tf": map[string]any{"action": "update"}})
+	got := invoke(t, ledger, "migrate", create, update, del, wrong)
+	if len(got) != 4 {
+		t.Fatalf("%d answers, want 4", len(got))
+	}
+	var first, second struct {
+		CreatedTable   bool
+		CreatedIndexes []string
+	}
+	json.Unmarshal(got[0].body, &first)
+	json.Unmarshal(got[1].body, &second)
+	if !got[0].ok || !first.CreatedTable || len(first.CreatedIndexes) != 1 {
+		t.Errorf("create: %s", got[0].body)
+	}
+	if !got[1].ok || second.CreatedTable || len(second.CreatedIndexes) != 0 {
+		t.Errorf("update changed the schema again: %s", got[1].body)
+	}
+	if !got[2].ok || !strings.Contains(string(got[2].body), "skipped") {
+		t.Errorf("delete: %s", got[2].body)
+	}
+	if got[3].ok || !strings.Contains(string(got[3].body), "schema version") {
+		t.Errorf("a schema version this code does not create must fail the deploy: %s", got[3].body)
+	}
+}
+
+func TestAPIEntrypointServesProxyEvents(t *testing.T) {
+	ledger := localLedger(t)
+	invoke(t, ledger, "migrate", event(t, map[string]any{"schemaVersion": schema.Version}))
+	post := event(t, events.APIGatewayProxyRequest{
+		HTTPMethod: "POST", Path: "/licences", Resource: "/licences",
+		Headers: map[string]string{"Content-Type": "application/json"},
+		Body:    `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`,
+	})
+	got := invoke(t, ledger, "api", post)
+	var res events.APIGatewayProxyResponse
+	if err := json.Unmarshal(got[0].body, &res); err != nil || !got[0].ok {
+		t.Fatalf("answer %s: %v", got[0].body, err)
+	}
+	loc := res.MultiValueHeaders["Location"]
+	if res.StatusCode != 201 || len(loc) != 1 || !strings.HasPrefix(loc[0], "/licences/") {
+		t.Errorf("response %d %v %s, want 201 with a Location", res.StatusCode, res.MultiValueHeaders, res.Body)
+	}
+}
+
+func TestUnknownEntrypointFails(t *testing.T) {
+	cmd := exec.Command(bootstrapBinary(t))
+	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=127.0.0.1:1", "_HANDLER=nope", "LEDGER_NAME=x", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "HOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "unknown entrypoint") {
+		t.Errorf("err %v, output %s: want a clear failure", err, out)
+	}
+}
+
+// BenchmarkColdStart measures the handler's cold start: from starting the
+// process to its first request for an event from the Runtime API.
+func BenchmarkColdStart(b *testing.B) {
+	bin := bootstrapBinary(b)
+	home := b.TempDir()
+	for b.Loop() {
+		rt := newRuntimeAPI()
+		rts := httptest.NewServer(rt)
+		cmd := exec.Command(bin)
+		cmd.Env = []string{
+			"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(rts.URL, "http://"),
+			"_HANDLER=api", "LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "HOME=" + home,
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		first := <-rt.firstNext
+		b.ReportMetric(float64(first.Sub(start).Microseconds())/1000, "ms-to-next")
+		cmd.Process.Kill()
+		cmd.Wait()
+		rts.Close()
+	}
+}
+
+func TestAuroraEngineNeedsItsSettings(t *testing.T) {
+	cmd := exec.Command(bootstrapBinary(t))
+	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=127.0.0.1:1", "_HANDLER=api", "LEDGER_ENGINE=aurora-postgresql", "HOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs DB_HOST, DB_PORT and DB_NAME") {
+		t.Errorf("err %v, output %s: want a clear failure", err, out)
+	}
+}
+
+func TestPostgresEngineMigratesAndServes(t *testing.T) {
+	pg, err := localpg.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Stop()
+	env := []string{"LEDGER_ENGINE=aurora-postgresql", "DATABASE_URL=" + pg.URL, "DB_USER=licences_api"}
+	got := invokeWith(t, env, "migrate", event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "create"}}))
+	if !got[0].ok {
+		t.Fatalf("migrate: %s", got[0].body)
+	}
+	post := event(t, events.APIGatewayProxyRequest{
+		HTTPMethod: "POST", Path: "/licences",
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
+		Body:              `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`,
+	})
+	got = invokeWith(t, env, "api", post)
+	var res events.APIGatewayProxyResponse
+	if err := json.Unmarshal(got[0].body, &res); err != nil || res.StatusCode != 201 {
+		t.Fatalf("create on postgres: %s %v", got[0].body, err)
+	}
+}

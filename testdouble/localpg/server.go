@@ -1,0 +1,150 @@
+// Package localpg starts a throwaway PostgreSQL server on loopback, from the
+// binaries of the machine's PostgreSQL packages, for the store's tests and
+// for running the API locally on PostgreSQL. Its data lives in a temporary
+// directory and goes with Stop.
+package localpg
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// ErrNoPostgres reports that no PostgreSQL server binaries were found.
+var ErrNoPostgres = errors.New("no PostgreSQL server found: install it (Debian: apt-get install postgresql) or set PG_BINDIR to its bin directory")
+
+// Server is a running local PostgreSQL.
+type Server struct {
+	// URL connects as the superuser to the postgres database.
+	URL  string
+	Port int
+
+	dir       string
+	bin       string
+	owner     *syscall.Credential
+	databases int
+}
+
+// Start initialises a cluster in a new temporary directory and starts it on
+// a free loopback port. As root it runs the server as the postgres user,
+// since PostgreSQL refuses to run as root.
+func Start(ctx context.Context) (*Server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "localpg-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{dir: dir, bin: bin}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("running as root needs a postgres user to run the server as: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		s.owner = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return nil, err
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if err := s.run(ctx, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if s.Port, err = freePort(); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off -c max_connections=200", s.Port, dir)
+	if err := s.run(ctx, "pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "log"))
+		s.Stop()
+		return nil, fmt.Errorf("%w\n%s", err, log)
+	}
+	s.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
+	return s, nil
+}
+
+// CreateDatabase creates a new, empty database and returns a URL that
+// connects to it as the superuser.
+func (s *Server) CreateDatabase(ctx context.Context) (string, error) {
+	s.databases++
+	name := fmt.Sprintf("db%d", s.databases)
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "createdb"), "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", name)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("createdb: %w\n%s", err, out)
+	}
+	return strings.Replace(s.URL, "/postgres?", "/"+name+"?", 1), nil
+}
+
+// Stop stops the server and removes its data.
+func (s *Server) Stop() {
+	if s.Port != 0 {
+		s.run(context.Background(), "pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop")
+	}
+	os.RemoveAll(s.dir)
+}
+
+func (s *Server) run(ctx context.Context, tool string, args ...string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, tool), args...)
+	cmd.Dir = s.dir
+	if s.owner != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.owner}
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w\n%s", tool, err, out.String())
+	}
+	return nil
+}
+
+// binDir finds the server binaries: PG_BINDIR, else the newest of Debian's
+// /usr/lib/postgresql/<version>/bin, else the directory of postgres on PATH.
+func binDir() (string, error) {
+	if d := os.Getenv("PG_BINDIR"); d != "" {
+		return d, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool {
+		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
+		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
+		return vi > vj
+	})
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "postgres")); err == nil {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("postgres"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", ErrNoPostgres
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,312 @@
+// Package localqldb is a local stand-in for Amazon QLDB's session service:
+// an HTTP server that speaks QLDBSession.SendCommand over AWS JSON 1.0, as
+// the real service does, so the official driver and the AWS SDK run against
+// it unchanged. It keeps Ion documents with every revision, checks commit
+// digests and optimistic concurrency as QLDB does, understands the PartiQL
+// statements the licence store runs, and injects faults on demand.
+//
+// It backs the handler's tests and `go run ./cmd/localqldb`.
+package localqldb
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Options configures a Server.
+type Options struct {
+	// LedgerName is the only ledger the server has.
+	LedgerName string
+	// PageSize is how many values a result page holds; 0 means 200.
+	PageSize int
+	// Now is the clock for transaction times; nil means time.Now.
+	Now func() time.Time
+	// Seed seeds the randomness of probabilistic faults.
+	Seed int64
+}
+
+// Server is the local session service. Use it as an http.Handler.
+type Server struct {
+	ledger   *ledger
+	pageSize int
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	calls    map[string]int
+	faults   []*Fault
+	rand     *rand.Rand
+}
+
+type session struct {
+	txn   *txn
+	pages map[string][][]byte // page token → the values after it
+}
+
+// New returns a Server with an empty ledger.
+func New(opts Options) *Server {
+	if opts.PageSize <= 0 {
+		opts.PageSize = 200
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Server{
+		ledger:   newLedger(opts.LedgerName, opts.Now),
+		pageSize: opts.PageSize,
+		sessions: map[string]*session{},
+		calls:    map[string]int{},
+		rand:     rand.New(rand.NewSource(opts.Seed)),
+	}
+}
+
+// Calls returns how many SendCommand calls of each kind the server has
+// answered (StartTransaction, ExecuteStatement, …) and their "Total".
+func (s *Server) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCalls sets every call count to zero.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	s.calls = map[string]int{}
+	s.mu.Unlock()
+}
+
+// request is the body of QLDBSession.SendCommand; exactly one command is set.
+type request struct {
+	SessionToken      *string
+	StartSession      *struct{ LedgerName string }
+	StartTransaction  *struct{}
+	EndSession        *struct{}
+	AbortTransaction  *struct{}
+	CommitTransaction *struct {
+		TransactionId string
+		CommitDigest  []byte
+	}
+	ExecuteStatement *struct {
+		TransactionId string
+		Statement     string
+		Parameters    []valueHolder
+	}
+	FetchPage *struct {
+		TransactionId string
+		NextPageToken string
+	}
+}
+
+type valueHolder struct {
+	IonBinary []byte `json:",omitempty"`
+	IonText   string `json:",omitempty"`
+}
+
+type page struct {
+	Values        []valueHolder
+	NextPageToken *string `json:",omitempty"`
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") != "QLDBSession.SendCommand" {
+		writeError(w, badRequest("unsupported operation %q", r.Header.Get("X-Amz-Target")))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeError(w, badRequest("read request: %v", err))
+		return
+	}
+	var req request
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, badRequest("request is not JSON: %v", err))
+		return
+	}
+	resp, err := s.dispatch(&req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	json.NewEncoder(w).Encode(resp)
+}
+
+// command names the one command in req.
+func (req *request) command() string {
+	switch {
+	case req.StartSession != nil:
+		return "StartSession"
+	case req.StartTransaction != nil:
+		return "StartTransaction"
+	case req.ExecuteStatement != nil:
+		return "ExecuteStatement"
+	case req.FetchPage != nil:
+		return "FetchPage"
+	case req.CommitTransaction != nil:
+		return "CommitTransaction"
+	case req.AbortTransaction != nil:
+		return "AbortTransaction"
+	case req.EndSession != nil:
+		return "EndSession"
+	}
+	return ""
+}
+
+func (s *Server) dispatch(req *request) (map[string]any, error) {
+	cmd := req.command()
+	if cmd == "" {
+		return nil, badRequest("no command in request")
+	}
+	s.mu.Lock()
+	s.calls[cmd]++
+	s.calls["Total"]++
+	s.mu.Unlock()
+	if err := s.fault(cmd, req); err != nil {
+		return nil, err
+	}
+
+	if cmd == "StartSession" {
+		if req.StartSession.LedgerName != s.ledger.name {
+			return nil, badRequest("Ledger %s does not exist", req.StartSession.LedgerName)
+		}
+		token := newID()
+		s.mu.Lock()
+		s.sessions[token] = &session{pages: map[string][][]byte{}}
+		s.mu.Unlock()
+		return map[string]any{cmd: map[string]any{"SessionToken": token}}, nil
+	}
+	if req.SessionToken == nil {
+		return nil, badRequest("no session token")
+	}
+	s.mu.Lock()
+	sess := s.sessions[*req.SessionToken]
+	s.mu.Unlock()
+	if sess == nil {
+		return nil, &apiError{Type: "InvalidSessionException", Status: http.StatusBadRequest, Message: "Session not found or expired"}
+	}
+
+	switch cmd {
+	case "StartTransaction":
+		t, err := s.ledger.begin()
+		if err != nil {
+			return nil, err
+		}
+		sess.txn, sess.pages = t, map[string][][]byte{}
+		return map[string]any{cmd: map[string]any{"TransactionId": t.id}}, nil
+
+	case "ExecuteStatement":
+		x := req.ExecuteStatement
+		t, err := sess.open(x.TransactionId)
+		if err != nil {
+			return nil, err
+		}
+		params := make([][]byte, len(x.Parameters))
+		for i, p := range x.Parameters {
+			params[i] = p.IonBinary
+		}
+		values, err := s.ledger.execute(t, x.Statement, params)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{cmd: map[string]any{"FirstPage": s.page(sess, values)}}, nil
+
+	case "FetchPage":
+		x := req.FetchPage
+		if _, err := sess.open(x.TransactionId); err != nil {
+			return nil, err
+		}
+		values, ok := sess.pages[x.NextPageToken]
+		if !ok {
+			return nil, badRequest("unknown page token")
+		}
+		delete(sess.pages, x.NextPageToken)
+		return map[string]any{cmd: map[string]any{"Page": s.page(sess, values)}}, nil
+
+	case "CommitTransaction":
+		x := req.CommitTransaction
+		t, err := sess.open(x.TransactionId)
+		if err != nil {
+			return nil, err
+		}
+		sess.txn = nil
+		if !t.digest.equal(x.CommitDigest) {
+			return nil, badRequest("Transaction %s's commit digest does not match the statements received", t.id)
+		}
+		if err := s.ledger.commit(t); err != nil {
+			var occ errOCC
+			if errors.As(err, &occ) {
+				return nil, &apiError{Type: "OccConflictException", Status: http.StatusBadRequest, Message: occ.Error()}
+			}
+			return nil, err
+		}
+		return map[string]any{cmd: map[string]any{"TransactionId": t.id, "CommitDigest": t.digest.sum}}, nil
+
+	case "AbortTransaction":
+		sess.txn = nil
+		return map[string]any{cmd: map[string]any{}}, nil
+
+	case "EndSession":
+		s.mu.Lock()
+		delete(s.sessions, *req.SessionToken)
+		s.mu.Unlock()
+		return map[string]any{cmd: map[string]any{}}, nil
+	}
+	return nil, badRequest("unsupported command %s", cmd)
+}
+
+// open returns the session's open transaction if it is id.
+func (sess *session) open(id string) (*txn, error) {
+	if sess.txn == nil || sess.txn.id != id {
+		return nil, badRequest("Transaction %s is not open in this session", id)
+	}
+	return sess.txn, nil
+}
+
+// page returns the first page of values, keeping the rest for FetchPage.
+func (s *Server) page(sess *session, values [][]byte) page {
+	n := min(len(values), s.pageSize)
+	p := page{Values: make([]valueHolder, n)}
+	for i := range n {
+		p.Values[i] = valueHolder{IonBinary: values[i]}
+	}
+	if rest := values[n:]; len(rest) > 0 {
+		token := newID()
+		sess.pages[token] = rest
+		p.NextPageToken = &token
+	}
+	return p
+}
+
+// apiError is an error the service answers with: AWS JSON 1.0's __type and
+// message, with an HTTP status.
+type apiError struct {
+	Type    string
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Type + ": " + e.Message }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{Type: "BadRequestException", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{Type: "InternalFailure", Status: http.StatusInternalServerError, Message: err.Error()}
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-ErrorType", ae.Type)
+	w.WriteHeader(ae.Status)
+	json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.qldbsession#" + ae.Type, "message": ae.Message, "Message": ae.Message})
+}

@@ -1,0 +1,115 @@
+package localqldb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/amzn/ion-go/ion"
+	"github.com/awslabs/amazon-qldb-driver-go/v3/qldbdriver"
+)
+
+// send posts one SendCommand body and decodes the answer.
+func send(t *testing.T, url string, body map[string]any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("X-Amz-Target", "QLDBSession.SendCommand")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestCommitWithWrongDigestIsRefused(t *testing.T) {
+	hs := httptest.NewServer(New(Options{LedgerName: "test"}))
+	defer hs.Close()
+	_, out := send(t, hs.URL, map[string]any{"StartSession": map[string]any{"LedgerName": "test"}})
+	token := out["StartSession"].(map[string]any)["SessionToken"].(string)
+	_, out = send(t, hs.URL, map[string]any{"SessionToken": token, "StartTransaction": map[string]any{}})
+	txID := out["StartTransaction"].(map[string]any)["TransactionId"].(string)
+	status, out := send(t, hs.URL, map[string]any{"SessionToken": token,
+		"ExecuteStatement": map[string]any{"TransactionId": txID, "Statement": "CREATE TABLE T"}})
+	if status != http.StatusOK {
+		t.Fatalf("execute: %d %v", status, out)
+	}
+	status, out = send(t, hs.URL, map[string]any{"SessionToken": token,
+		"CommitTransaction": map[string]any{"TransactionId": txID, "CommitDigest": bytes.Repeat([]byte{1}, 32)}})
+	if status != http.StatusBadRequest || !strings.Contains(out["__type"].(string), "BadRequestException") {
+		t.Fatalf("commit with a wrong digest: %d %v, want 400 BadRequestException", status, out)
+	}
+}
+
+func TestUnknownLedgerAndSession(t *testing.T) {
+	hs := httptest.NewServer(New(Options{LedgerName: "test"}))
+	defer hs.Close()
+	if status, _ := send(t, hs.URL, map[string]any{"StartSession": map[string]any{"LedgerName": "other"}}); status != http.StatusBadRequest {
+		t.Errorf("unknown ledger: %d, want 400", status)
+	}
+	status, out := send(t, hs.URL, map[string]any{"SessionToken": "nope", "StartTransaction": map[string]any{}})
+	if status != http.StatusBadRequest || !strings.Contains(out["__type"].(string), "InvalidSessionException") {
+		t.Errorf("unknown session: %d %v, want InvalidSessionException", status, out)
+	}
+}
+
+func TestCapacityExceededReachesTheCaller(t *testing.T) {
+	// The driver turns off the SDK's retries and retries only OCC conflicts,
+	// invalid sessions and 500/503 internal errors, so a capacity error
+	// reaches the caller, and nothing is committed.
+	srv, d := newDriver(t, Options{})
+	exec(t, d, "CREATE TABLE People")
+	srv.Inject(Fault{Command: "CommitTransaction", Error: CapacityExceeded, Times: 1})
+	_, err := d.Execute(context.Background(), func(txn qldbdriver.Transaction) (any, error) {
+		return txn.Execute("INSERT INTO People ?", person{"gus", 1})
+	})
+	if err == nil || !strings.Contains(err.Error(), CapacityExceeded) {
+		t.Fatalf("err = %v, want %s", err, CapacityExceeded)
+	}
+	if rows := exec(t, d, "SELECT * FROM People AS p WHERE p.name = ?", "gus"); len(rows) != 0 {
+		t.Errorf("%d rows after a refused commit, want 0", len(rows))
+	}
+}
+
+func TestInvalidSessionAndInternalFailuresAreSurvived(t *testing.T) {
+	srv, d := newDriver(t, Options{})
+	exec(t, d, "CREATE TABLE People")
+	srv.Inject(Fault{Command: "ExecuteStatement", Error: InvalidSession, Times: 1})
+	srv.Inject(Fault{Command: "StartTransaction", Error: InternalFailure, Times: 1})
+	srv.Inject(Fault{Command: "CommitTransaction", Error: InternalFailure, Times: 1})
+	exec(t, d, "INSERT INTO People ?", person{"eve", 1})
+	rows := exec(t, d, "SELECT * FROM People AS p WHERE p.name = ?", "eve")
+	if len(rows) != 1 {
+		t.Fatalf("%d rows, want exactly 1 after faults", len(rows))
+	}
+	var p person
+	if err := ion.Unmarshal(rows[0], &p); err != nil || p.Age != 1 {
+		t.Errorf("row %+v %v", p, err)
+	}
+	if srv.Calls()["StartSession"] < 2 {
+		t.Errorf("sessions started: %d, want a new one after the invalid session", srv.Calls()["StartSession"])
+	}
+}
+
+func TestResultsArePaged(t *testing.T) {
+	srv, d := newDriver(t, Options{PageSize: 2})
+	exec(t, d, "CREATE TABLE People")
+	for range 5 {
+		exec(t, d, "INSERT INTO People ?", person{"fay", 2})
+	}
+	srv.ResetCalls()
+	if got := len(exec(t, d, "SELECT * FROM People AS p WHERE p.name = ?", "fay")); got != 5 {
+		t.Fatalf("%d rows, want 5", got)
+	}
+	if got := srv.Calls()["FetchPage"]; got != 2 {
+		t.Errorf("%d FetchPage calls for 5 rows in pages of 2, want 2", got)
+	}
+}
