@@ -9,12 +9,12 @@
 // Outside Lambda (no AWS_LAMBDA_RUNTIME_API) it migrates the ledger and
 // serves the API as a plain HTTP server on LISTEN_ADDR (127.0.0.1:8080).
 //
-// Environment: LEDGER_ENGINE (qldb, the default, or aurora-postgresql),
-// CORS_ALLOW_ORIGIN. For QLDB: LEDGER_NAME, and QLDB_SESSION_ENDPOINT for a
-// local ledger. For PostgreSQL: DB_HOST, DB_PORT, DB_NAME, DB_USER (the API
-// connects as DB_USER with IAM tokens) and, for the migration only,
-// DB_SECRET_ARN (the master secret); or DATABASE_URL for a local server,
-// which the migration uses as it is and the API with DB_USER.
+// Its environment is the contract the env package owns (env.Parse): the
+// stack writes it, this command reads it. For QLDB: LEDGER_NAME, and
+// QLDB_SESSION_ENDPOINT for a local ledger. For PostgreSQL: DB_HOST, DB_PORT,
+// DB_NAME, DB_USER (the API connects as DB_USER with IAM tokens) and, for
+// the migration only, DB_SECRET_ARN (the master secret); or DATABASE_URL for
+// a local server, which the migration uses as it is and the API as DB_USER.
 package main
 
 import (
@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/privateledger/licences/function/env"
 	"github.com/privateledger/licences/function/httpapi"
 	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/qldbstore"
@@ -48,17 +49,22 @@ func main() {
 
 // run opens the store once for the life of the process, so every
 // invocation reuses its connections, then starts the entrypoint.
-func run(ctx context.Context, log *slog.Logger, env func(string) string) error {
-	store, migrate, err := openStore(ctx, env)
+func run(ctx context.Context, log *slog.Logger, getenv func(string) string) error {
+	cfg, err := env.Parse(getenv)
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(store, httpapi.Options{CORSAllowOrigin: env("CORS_ALLOW_ORIGIN"), Logger: log})
-
-	if env("AWS_LAMBDA_RUNTIME_API") == "" {
-		return serveLocally(ctx, log, migrate, api, env("LISTEN_ADDR"))
+	store, migrate, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
 	}
-	switch entry := env("_HANDLER"); entry {
+	api := httpapi.New(store, httpapi.Options{CORSAllowOrigin: cfg.CORSAllowOrigin, Logger: log})
+
+	// Lambda sets these two; they are its contract, not the stack's.
+	if getenv("AWS_LAMBDA_RUNTIME_API") == "" {
+		return serveLocally(ctx, log, migrate, api, cfg.ListenAddr)
+	}
+	switch entry := getenv("_HANDLER"); entry {
 	case "api":
 		lambda.StartWithOptions(httpadapter.New(api).ProxyWithContext, lambda.WithContext(ctx))
 	case "migrate":
@@ -72,24 +78,17 @@ func run(ctx context.Context, log *slog.Logger, env func(string) string) error {
 // migrateFunc creates the schema where it is absent and says what it did.
 type migrateFunc func(context.Context) (any, error)
 
-// openStore opens the store LEDGER_ENGINE names, and the migration for it.
-func openStore(ctx context.Context, env func(string) string) (licence.Store, migrateFunc, error) {
-	switch engine := env("LEDGER_ENGINE"); engine {
-	case "", "qldb":
-		ledger := env("LEDGER_NAME")
-		if ledger == "" {
-			return nil, nil, errors.New("LEDGER_NAME is not set")
-		}
-		s, err := qldbstore.Open(ctx, qldbstore.Config{LedgerName: ledger, Endpoint: env("QLDB_SESSION_ENDPOINT")})
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, func(ctx context.Context) (any, error) { return s.Migrate(ctx) }, nil
-	case "aurora-postgresql":
-		return openPostgres(ctx, env)
-	default:
-		return nil, nil, fmt.Errorf("LEDGER_ENGINE %q: want qldb or aurora-postgresql", engine)
+// openStore opens the store of the configured engine, and the migration
+// for it.
+func openStore(ctx context.Context, cfg env.Config) (licence.Store, migrateFunc, error) {
+	if cfg.Engine == env.AuroraPostgreSQL {
+		return openPostgres(ctx, cfg.Postgres)
 	}
+	s, err := qldbstore.Open(ctx, qldbstore.Config{LedgerName: cfg.QLDB.LedgerName, Endpoint: cfg.QLDB.SessionEndpoint})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func(ctx context.Context) (any, error) { return s.Migrate(ctx) }, nil
 }
 
 // migrationEvent is what the stack's lambda.Invocation sends. Under the
@@ -123,9 +122,6 @@ func migrationHandler(migrate migrateFunc, log *slog.Logger) func(context.Contex
 // serveLocally migrates the ledger and serves the API over plain HTTP until
 // interrupted.
 func serveLocally(ctx context.Context, log *slog.Logger, migrate migrateFunc, api http.Handler, addr string) error {
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m, err := migrate(ctx)
