@@ -10,6 +10,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/privateledger/licences/function/env"
 )
 
 // Config is everything a stage may set, read from the stack's configuration
@@ -33,21 +35,15 @@ type Config struct {
 	ThrottleRateLimit  float64 // API requests per second, steady state
 	ThrottleBurstLimit int     // API requests in a burst
 
-	LedgerEngine        string  // EngineQLDB or EngineAurora
-	AuroraMinCapacity   float64 // Aurora Serverless v2 capacity units, least
-	AuroraMaxCapacity   float64 // and most
-	BackupRetentionDays int     // Aurora's automated backups
+	LedgerEngine        env.Engine // what keeps the licences
+	AuroraMinCapacity   float64    // Aurora Serverless v2 capacity units, least
+	AuroraMaxCapacity   float64    // and most
+	BackupRetentionDays int        // Aurora's automated backups
 
 	XRayEndpoint            bool   // add an X-Ray interface endpoint
 	CORSAllowOrigin         string // Access-Control-Allow-Origin the API sends
 	ManageAPIGatewayAccount bool   // set API Gateway's account-wide CloudWatch role
 }
-
-// The ledger engines a stage can use.
-const (
-	EngineQLDB   = "qldb"
-	EngineAurora = "aurora-postgresql"
-)
 
 // KMSKeyCreate as the kmsKey setting makes the stack create the ledger's
 // customer-managed key, with rotation on.
@@ -91,7 +87,7 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		XRayEndpoint:            r.bool("xrayEndpoint", false),
 		CORSAllowOrigin:         r.string("corsAllowOrigin", "*"),
 		ManageAPIGatewayAccount: r.bool("manageApiGatewayAccount", true),
-		LedgerEngine:            r.string("ledgerEngine", EngineQLDB),
+		LedgerEngine:            env.Engine(r.string("ledgerEngine", string(env.QLDB))),
 		AuroraMinCapacity:       r.float("auroraMinCapacity", 0.5),
 		AuroraMaxCapacity:       r.float("auroraMaxCapacity", 2),
 		BackupRetentionDays:     r.int("backupRetentionDays", 7),
@@ -138,8 +134,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s: %g is out of range: want more than 0 and at most 10000 requests per second", key("throttleRateLimit"), c.ThrottleRateLimit)
 	case c.ThrottleBurstLimit < 1 || c.ThrottleBurstLimit > 5000:
 		return fmt.Errorf("%s: %d is out of range: want 1 to 5000 requests", key("throttleBurstLimit"), c.ThrottleBurstLimit)
-	case c.LedgerEngine != EngineQLDB && c.LedgerEngine != EngineAurora:
-		return fmt.Errorf("%s: %q is not a ledger engine: want %s or %s", key("ledgerEngine"), c.LedgerEngine, EngineQLDB, EngineAurora)
+	case !c.LedgerEngine.Valid():
+		return fmt.Errorf("%s: %q is not a ledger engine: want one of %v", key("ledgerEngine"), c.LedgerEngine, env.Engines())
 	case c.AuroraMinCapacity < 0.5 || c.AuroraMaxCapacity > 256 || c.AuroraMinCapacity > c.AuroraMaxCapacity:
 		return fmt.Errorf("%s and %s: %g and %g: want 0.5 <= min <= max <= 256 capacity units", key("auroraMinCapacity"), key("auroraMaxCapacity"), c.AuroraMinCapacity, c.AuroraMaxCapacity)
 	case c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35:

@@ -5,6 +5,9 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumix"
+
+	"github.com/privateledger/licences/function/env"
 )
 
 // The Aurora database's fixed settings.
@@ -14,9 +17,6 @@ const (
 	auroraEngineVersion = "16.6"
 	databaseName        = "licences"
 	masterUsername      = "licences_admin"
-	// APIDatabaseUser is the database user the API function connects as,
-	// with an IAM authentication token; the migration creates it.
-	APIDatabaseUser = "licences_api"
 )
 
 // DatabaseArgs configures a Database.
@@ -151,4 +151,47 @@ func (d *Database) connectGrant(a Account, user string) Grant {
 // secretGrant lets a role read the master password, and nothing else.
 func (d *Database) secretGrant() Grant {
 	return Grant{Sid: "ReadMasterSecret", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: pulumi.StringArray{d.MasterSecretARN}}
+}
+
+// secretsEndpoint is the Secrets Manager interface endpoint: only the
+// migration, which reads the master secret, goes through it.
+var secretsEndpoint = endpointSpec{name: "secrets-endpoint", service: "secretsmanager", actions: "secretsmanager", output: "secretsEndpoint"}
+
+// newAuroraEngine creates the database: the Aurora PostgreSQL engine. The
+// API connects as env.APIDatabaseUser with IAM tokens; the migration reads
+// the master secret to create the schema and that user.
+func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, opts pulumi.ResourceOption) (engine, error) {
+	db, err := NewDatabase(ctx, "database", DatabaseArgs{
+		Identifier:            n.prefix(),
+		VpcID:                 network.VpcID,
+		SubnetIDs:             network.SubnetIDs,
+		ClientSecurityGroupID: network.FunctionSecurityGroupID,
+		SecurityGroupName:     n.securityGroup("database"),
+		MinCapacity:           cfg.AuroraMinCapacity,
+		MaxCapacity:           cfg.AuroraMaxCapacity,
+		BackupRetentionDays:   cfg.BackupRetentionDays,
+		DeletionProtection:    cfg.DeletionProtection,
+		KMSKey:                cfg.KMSKey,
+	}, opts)
+	if err != nil {
+		return engine{}, fmt.Errorf("database: %w", err)
+	}
+	cluster := env.PostgresConfig{Port: postgresPort, Database: databaseName, User: env.APIDatabaseUser}
+	apiSettings := pulumix.Apply(db.Endpoint, func(host string) env.Config {
+		c := cluster
+		c.Host = host
+		return env.Config{Engine: env.AuroraPostgreSQL, Postgres: c}
+	})
+	migrationSettings := pulumix.Apply2(db.Endpoint, db.MasterSecretARN, func(host, secret string) env.Config {
+		c := cluster
+		c.Host, c.SecretARN = host, secret
+		return env.Config{Engine: env.AuroraPostgreSQL, Postgres: c}
+	})
+	return engine{
+		api:       storeRole{grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}, settings: apiSettings},
+		migration: storeRole{grants: []Grant{db.secretGrant()}, settings: migrationSettings},
+		endpoint:  secretsEndpoint,
+		ready:     pulumi.StringMap{"cluster": db.ClusterResourceID, "writer": db.instance.Arn},
+		outputs:   pulumi.Map{"databaseEndpoint": db.Endpoint, "databaseSecurityGroupId": db.SecurityGroupID},
+	}, nil
 }

@@ -12,6 +12,8 @@ const https = 443
 
 // EndpointAccess is one principal an endpoint admits, and what it may do.
 type EndpointAccess struct {
+	// Name names the principal in the policy's statement ids.
+	Name string
 	// Principal is the ARN of an IAM role: the real ARN, not one built by name.
 	Principal pulumi.StringInput
 	Grants    []Grant
@@ -96,4 +98,13 @@ func NewEndpoint(ctx *pulumi.Context, name string, args EndpointArgs, opts ...pu
 		"dnsNames":        e.DNSNames,
 		"securityGroupId": e.SecurityGroupID,
 	})
+}
+
+// outputs are the endpoint's stack outputs, their names starting with stem.
+func (e *Endpoint) outputs(stem string) pulumi.Map {
+	return pulumi.Map{
+		stem + "Id":              e.EndpointID,
+		stem + "DnsNames":        e.DNSNames,
+		stem + "SecurityGroupId": e.SecurityGroupID,
+	}
 }

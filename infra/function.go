@@ -14,6 +14,13 @@ import (
 // lambdaRuntime is the OS-only runtime a Go bootstrap runs on.
 const lambdaRuntime = "provided.al2023"
 
+// The stage's functions, by the handler entrypoint each runs: the part of
+// their names that tells them apart.
+const (
+	apiPart       = "api"
+	migrationPart = "migrate"
+)
+
 // Actions AWS allows only on every resource ("*"): describing network
 // interfaces and subnets, and sending traces. They are the only actions a
 // function role holds on "*"; the tests hold the roles to this list.
@@ -36,7 +43,7 @@ type FunctionArgs struct {
 	LogRetentionDays int
 	SubnetIDs        pulumi.StringArrayInput
 	SecurityGroupID  pulumi.StringInput
-	Environment      pulumi.StringMap
+	Environment      pulumi.StringMapInput
 	// Grants is what the function may do beyond running in the VPC, logging
 	// and tracing, which every function may.
 	Grants  []Grant
@@ -52,11 +59,15 @@ type Function struct {
 	ARN       pulumi.StringOutput `pulumi:"arn"`
 	InvokeARN pulumi.StringOutput `pulumi:"invokeArn"`
 	RoleARN   pulumi.StringOutput `pulumi:"roleArn"`
+
+	// part is the component's name; grants all its role may do.
+	part   string
+	grants []Grant
 }
 
 // NewFunction creates the function with its log group, role and policy.
 func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pulumi.ResourceOption) (*Function, error) {
-	f := &Function{}
+	f := &Function{part: name}
 	if err := ctx.RegisterComponentResource("licences:infra:Function", name, f, opts...); err != nil {
 		return nil, err
 	}
@@ -78,10 +89,10 @@ func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pu
 	if err != nil {
 		return nil, fmt.Errorf("create role: %w", err)
 	}
-	grants := append(runtimeGrants(args, logs.Arn), args.Grants...)
+	f.grants = append(runtimeGrants(args, logs.Arn), args.Grants...)
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role:   role.Name,
-		Policy: identityPolicyJSON(grants),
+		Policy: identityPolicyJSON(f.grants),
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create role policy: %w", err)

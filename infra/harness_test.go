@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -18,7 +19,41 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/privateledger/licences/function"
+	"github.com/privateledger/licences/function/env"
 )
+
+// shippedStages are the stages the repository ships: one per stack file.
+var shippedStages = func() []string {
+	files, _ := filepath.Glob(filepath.Join("..", "Pulumi.*.yaml"))
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	}
+	return out
+}()
+
+// eachStage runs test on a mocked deployment of every shipped stage whose
+// configuration keep accepts (nil: every stage), and fails when none is.
+func eachStage(t *testing.T, keep func(Config) bool, test func(t *testing.T, d *deployment)) {
+	t.Helper()
+	ran := 0
+	for _, stage := range shippedStages {
+		d := mustDeploy(t, stage, nil)
+		if keep != nil && !keep(d.config) {
+			continue
+		}
+		ran++
+		t.Run(stage, func(t *testing.T) { test(t, d) })
+	}
+	if ran == 0 {
+		t.Fatal("no shipped stage to test")
+	}
+}
+
+// onEngine keeps the stages of one ledger engine.
+func onEngine(e env.Engine) func(Config) bool {
+	return func(c Config) bool { return c.LedgerEngine == e }
+}
 
 // The account and partition the mocked provider reports.
 const (
@@ -71,7 +106,10 @@ type recorded struct {
 	Name     string
 	Inputs   map[string]any
 	Provider string
-	Deps     []string // URNs the resource depends on
+	// Providers are the providers a component hands its children, by package.
+	Providers map[string]string
+	Parent    string   // the parent's URN
+	Deps      []string // URNs the resource depends on
 }
 
 // mocks stands in for the engine and the providers: it records every
@@ -87,10 +125,14 @@ type mocks struct {
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
 	var deps []string
+	var providers map[string]string
+	var parent string
 	if args.RegisterRPC != nil {
 		deps = args.RegisterRPC.GetDependencies()
+		providers = args.RegisterRPC.GetProviders()
+		parent = args.RegisterRPC.GetParent()
 	}
-	m.resources = append(m.resources, recorded{args.TypeToken, args.Name, args.Inputs.Mappable(), args.Provider, deps})
+	m.resources = append(m.resources, recorded{args.TypeToken, args.Name, args.Inputs.Mappable(), args.Provider, providers, parent, deps})
 	m.mu.Unlock()
 
 	id := args.Name + "-id"
@@ -137,7 +179,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("invokeUrl", "https://api0123456.execute-api."+m.region+".amazonaws.com/"+args.Inputs["stageName"].StringValue())
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		id = "vpce-" + args.Name
-		set("dnsEntries", []any{map[string]any{"dnsName": id + ".qldb.session." + m.region + ".vpce.amazonaws.com", "hostedZoneId": "Z1"}})
+		service := strings.TrimPrefix(args.Inputs["serviceName"].StringValue(), "com.amazonaws."+m.region+".")
+		set("dnsEntries", []any{map[string]any{"dnsName": id + "." + service + "." + m.region + ".vpce.amazonaws.com", "hostedZoneId": "Z1"}})
 	case "aws:ec2/securityGroup:SecurityGroup":
 		id = "sg-" + args.Name
 	case "aws:rds/cluster:Cluster":
@@ -260,6 +303,17 @@ func (d *deployment) one(t *testing.T, typ, name string) recorded {
 	return found[0]
 }
 
+// all returns the resources of a type token, failing the test unless
+// there are exactly n: a check over "every X" must not pass on none.
+func (d *deployment) all(t *testing.T, typ string, n int) []recorded {
+	t.Helper()
+	rs := d.ofType(typ)
+	if len(rs) != n {
+		t.Fatalf("%d resources %s, want %d: %v", len(rs), typ, n, d.names(typ))
+	}
+	return rs
+}
+
 func (d *deployment) names(typ string) []string {
 	var out []string
 	for _, r := range d.ofType(typ) {
@@ -297,4 +351,27 @@ func strs(v any) []string {
 func num(v any) int {
 	f, _ := v.(float64)
 	return int(f)
+}
+
+// byURN returns the resource a URN names.
+func (d *deployment) byURN(t *testing.T, urn string) recorded {
+	t.Helper()
+	for _, r := range d.resources {
+		if strings.HasSuffix(urn, "$"+r.Type+"::"+r.Name) || strings.HasSuffix(urn, "::"+r.Type+"::"+r.Name) {
+			return r
+		}
+	}
+	t.Fatalf("no resource has the URN %s", urn)
+	return recorded{}
+}
+
+// dependsOn fails the test unless r depends on each resource, given as the
+// end of its URN (type::name).
+func dependsOn(t *testing.T, r recorded, deps ...string) {
+	t.Helper()
+	for _, dep := range deps {
+		if !slices.ContainsFunc(r.Deps, func(u string) bool { return strings.HasSuffix(u, dep) }) {
+			t.Errorf("%s does not wait for %s; it depends on %v", r.Name, dep, r.Deps)
+		}
+	}
 }

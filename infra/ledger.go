@@ -5,6 +5,9 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/qldb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumix"
+
+	"github.com/privateledger/licences/function/env"
 )
 
 // QLDB actions, as IAM names them. PartiQL actions apply only to ledgers in
@@ -100,4 +103,30 @@ func NewLedger(ctx *pulumi.Context, name string, args LedgerArgs, opts ...pulumi
 	l.Name = ledger.Name
 	l.ARN = ledger.Arn
 	return l, ctx.RegisterResourceOutputs(l, pulumi.Map{"name": l.Name, "arn": l.ARN})
+}
+
+// qldbEndpoint is the QLDB session service's interface endpoint: both
+// functions reach the ledger through it.
+var qldbEndpoint = endpointSpec{name: "qldb-endpoint", service: "qldb.session", actions: "qldb", output: "qldbEndpoint"}
+
+// newQLDBEngine creates the ledger: the QLDB engine.
+func newQLDBEngine(ctx *pulumi.Context, cfg Config, n names, opts pulumi.ResourceOption) (engine, error) {
+	ledger, err := NewLedger(ctx, "ledger", LedgerArgs{
+		Name:               n.ledger(),
+		DeletionProtection: cfg.DeletionProtection,
+		KMSKey:             cfg.KMSKey,
+	}, opts)
+	if err != nil {
+		return engine{}, fmt.Errorf("ledger: %w", err)
+	}
+	settings := pulumix.Apply(ledger.Name, func(name string) env.Config {
+		return env.Config{Engine: env.QLDB, QLDB: env.QLDBConfig{LedgerName: name}}
+	})
+	return engine{
+		api:       storeRole{grants: apiAccess.grants(ledger.ARN), settings: settings},
+		migration: storeRole{grants: migrationAccess.grants(ledger.ARN), settings: settings},
+		endpoint:  qldbEndpoint,
+		ready:     pulumi.StringMap{"ledger": ledger.ARN},
+		outputs:   pulumi.Map{"ledgerName": ledger.Name},
+	}, nil
 }

@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -39,6 +40,25 @@ type Grant struct {
 	Resources pulumi.StringArrayInput
 }
 
+// grantsOf returns the grants, cut down to their actions of the IAM service
+// named by prefix (such as "qldb"), leaving out those with none.
+func grantsOf(grants []Grant, service string) []Grant {
+	var out []Grant
+	for _, g := range grants {
+		var actions []string
+		for _, a := range g.Actions {
+			if strings.HasPrefix(a, service+":") {
+				actions = append(actions, a)
+			}
+		}
+		if len(actions) > 0 {
+			g.Actions = actions
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // statementsOf resolves grants into Allow statements, as a
 // pulumi.AnyOutput holding []Statement.
 func statementsOf(grants []Grant) pulumi.AnyOutput {
@@ -63,7 +83,9 @@ func identityPolicyJSON(grants []Grant) pulumi.StringOutput {
 }
 
 // endpointPolicyJSON is a VPC endpoint policy: each principal may use its
-// own grants and nothing else; everyone else is denied by omission.
+// own grants and nothing else; everyone else is denied by omission. A
+// statement's id is its grant's, prefixed with the principal's name, so ids
+// are unique in the policy.
 func endpointPolicyJSON(access []EndpointAccess) pulumi.StringOutput {
 	var inputs []any
 	for _, a := range access {
@@ -72,14 +94,26 @@ func endpointPolicyJSON(access []EndpointAccess) pulumi.StringOutput {
 	return pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
 		doc := PolicyDocument{Version: "2012-10-17"}
 		for i := 0; i < len(v); i += 2 {
+			a := access[i/2]
 			principal := &Principal{AWS: []string{v[i].(string)}}
 			for _, s := range v[i+1].([]Statement) {
+				s.Sid = sidPrefix(a.Name) + s.Sid
 				s.Principal = principal
 				doc.Statement = append(doc.Statement, s)
 			}
 		}
 		return marshalPolicy(doc)
 	}).(pulumi.StringOutput)
+}
+
+// sidPrefix turns a name such as "api" or "log-writer" into a statement id
+// prefix such as "Api" or "LogWriter": statement ids are alphanumeric.
+func sidPrefix(name string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
 }
 
 // assumeRolePolicy lets the named AWS service assume a role.

@@ -97,7 +97,7 @@ func TestEndToEndThroughTheRealEngine(t *testing.T) {
 	if up.Changes["create"] < 50 || up.Outputs["ledgerName"] != "licences-dev" {
 		t.Fatalf("first up: %+v", up)
 	}
-	for _, k := range []string{"apiUrl", "vpcId", "subnetIds", "endpointId", "endpointDnsNames", "functionSecurityGroupId", "endpointSecurityGroupId", "apiFunctionName", "migrationFunctionName"} {
+	for _, k := range []string{"apiUrl", "vpcId", "subnetIds", "qldbEndpointId", "qldbEndpointDnsNames", "functionSecurityGroupId", "qldbEndpointSecurityGroupId", "apiFunctionName", "migrationFunctionName"} {
 		if up.Outputs[k] == nil {
 			t.Errorf("up has no output %s", k)
 		}

@@ -1,0 +1,65 @@
+package infra
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumix"
+
+	"github.com/privateledger/licences/function/env"
+)
+
+// engine is what the stage's ledger engine contributes to the stack: what
+// it creates (before it is returned), what each function may do to it and
+// how the handler is told where it is, the interface endpoint the functions
+// reach it through, what the migration waits for, and its outputs. A stage
+// holds one engine's resources and nothing of the other's.
+type engine struct {
+	// api and migration are each function's part.
+	api, migration storeRole
+	// endpoint is the interface endpoint of the engine's AWS service.
+	endpoint endpointSpec
+	// ready holds values of what must exist before the migration runs: the
+	// migration's invocation takes them as triggers.
+	ready pulumi.StringMap
+	// outputs are the engine's own stack outputs, named for the engine.
+	outputs pulumi.Map
+}
+
+// storeRole is one function's part in the engine.
+type storeRole struct {
+	// grants are what the function's role may do to the store.
+	grants []Grant
+	// settings tell the handler where the store is: they become the
+	// function's environment through env.Config.Vars.
+	settings pulumix.Output[env.Config]
+}
+
+// endpointSpec is an interface endpoint a stage needs.
+type endpointSpec struct {
+	// name names the Endpoint component and, with the stage, its group.
+	name string
+	// service is the endpoint service after com.amazonaws.<region>.
+	service string
+	// actions is the IAM service prefix of the actions the endpoint
+	// carries, such as "qldb": its policy admits each function role for
+	// exactly the role's grants of that service.
+	actions string
+	// output is the stem of the endpoint's stack outputs: <output>Id,
+	// <output>DnsNames and <output>SecurityGroupId.
+	output string
+}
+
+// xrayEndpoint is the optional endpoint for traces (xrayEndpoint).
+var xrayEndpoint = endpointSpec{name: "xray-endpoint", service: "xray", actions: "xray", output: "xrayEndpoint"}
+
+// newEngine creates the configured engine's resources.
+func newEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, opts pulumi.ResourceOption) (engine, error) {
+	if cfg.LedgerEngine == env.AuroraPostgreSQL {
+		return newAuroraEngine(ctx, cfg, n, network, account, opts)
+	}
+	return newQLDBEngine(ctx, cfg, n, opts)
+}
+
+// environment is the function environment that settings describe.
+func environment(settings pulumix.Output[env.Config]) pulumi.StringMapOutput {
+	return pulumix.Cast[pulumi.StringMapOutput](pulumix.Apply(settings, env.Config.Vars))
+}

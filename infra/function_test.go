@@ -1,0 +1,144 @@
+package infra
+
+import (
+	"fmt"
+	"slices"
+
+	"testing"
+
+	"github.com/privateledger/licences/function/env"
+)
+
+// functionParts are the functions every stage has.
+var functionParts = []string{apiPart, migrationPart}
+
+// Mutant: function.go `SubnetIds:        args.SubnetIDs,` -> `SubnetIds:        pulumi.StringArray{},`
+// Mutant: function.go `SecurityGroupIds: pulumi.StringArray{args.SecurityGroupID},` -> `SecurityGroupIds: pulumi.StringArray{args.SecurityGroupID, pulumi.String("sg-default")},`
+func TestFunctionsRunInIsolatedSubnetsWithFunctionGroup(t *testing.T) {
+	eachStage(t, nil, func(t *testing.T, d *deployment) {
+		for _, fn := range d.all(t, "aws:lambda/function:Function", len(functionParts)) {
+			in := fn.Inputs
+			vpc, _ := in["vpcConfig"].(map[string]any)
+			if got := strs(vpc["subnetIds"]); !slices.Equal(got, isolatedSubnets(d)) {
+				t.Errorf("%s subnets = %v, want %v", fn.Name, got, isolatedSubnets(d))
+			}
+			if got := strs(vpc["securityGroupIds"]); !slices.Equal(got, []string{"sg-network-function"}) {
+				t.Errorf("%s security groups = %v, want the function group only", fn.Name, got)
+			}
+		}
+	})
+}
+
+func TestFunctionsRuntimeSizingLogsAndTracing(t *testing.T) {
+	eachStage(t, nil, func(t *testing.T, d *deployment) {
+		sizing := map[string][2]int{
+			apiPart:       {d.config.MemoryMB, d.config.TimeoutSeconds},
+			migrationPart: {migrationMemoryMB, migrationTimeoutSeconds},
+		}
+		for _, part := range functionParts {
+			size := sizing[part]
+			in := d.one(t, "aws:lambda/function:Function", part).Inputs
+			if in["runtime"] != "provided.al2023" || !slices.Equal(strs(in["architectures"]), []string{"arm64"}) || in["handler"] != part {
+				t.Errorf("%s: runtime %v arch %v handler %v, want provided.al2023 arm64 %s", part, in["runtime"], in["architectures"], in["handler"], part)
+			}
+			if num(in["memorySize"]) != size[0] || num(in["timeout"]) != size[1] {
+				t.Errorf("%s: memory %v timeout %v, want %v", part, in["memorySize"], in["timeout"], size)
+			}
+			if tc, _ := in["tracingConfig"].(map[string]any); tc["mode"] != "Active" {
+				t.Errorf("%s: tracing %v, want Active", part, in["tracingConfig"])
+			}
+			if in["sourceCodeHash"] != testArtifact.SHA256 || in["code"] == nil {
+				t.Errorf("%s: code %v hash %v, want the artifact and its hash", part, in["code"], in["sourceCodeHash"])
+			}
+			logName := "/aws/lambda/licences-" + d.config.Stage + "-" + part
+			if lc, _ := in["loggingConfig"].(map[string]any); lc["logGroup"] != logName || lc["logFormat"] != "JSON" {
+				t.Errorf("%s: logging %v, want JSON to %s", part, in["loggingConfig"], logName)
+			}
+			lg := d.one(t, "aws:cloudwatch/logGroup:LogGroup", part).Inputs
+			if lg["name"] != logName || num(lg["retentionInDays"]) != d.config.LogRetentionDays {
+				t.Errorf("%s: log group %v, want %s kept %d days", part, lg, logName, d.config.LogRetentionDays)
+			}
+		}
+	})
+}
+
+// storeAccess is what each engine's functions may do to its store, as
+// "action on resource" lines.
+func storeAccess(d *deployment) map[string][]string {
+	switch d.config.LedgerEngine {
+	case env.QLDB:
+		ledger := fmt.Sprintf("arn:aws:qldb:%s:%s:ledger/licences-%s", d.config.Region, testAccount, d.config.Stage)
+		return map[string][]string{
+			apiPart: {"qldb:SendCommand on " + ledger, "qldb:PartiQLSelect on " + ledger + "/table/*", "qldb:PartiQLInsert on " + ledger + "/table/*",
+				"qldb:PartiQLUpdate on " + ledger + "/table/*", "qldb:PartiQLDelete on " + ledger + "/table/*", "qldb:PartiQLHistoryFunction on " + ledger + "/table/*"},
+			migrationPart: {"qldb:SendCommand on " + ledger, "qldb:PartiQLCreateTable on " + ledger + "/table/*", "qldb:PartiQLCreateIndex on " + ledger + "/table/*",
+				"qldb:PartiQLSelect on " + ledger + "/information_schema/user_tables"},
+		}
+	case env.AuroraPostgreSQL:
+		return map[string][]string{
+			apiPart:       {fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_api", d.config.Region, testAccount)},
+			migrationPart: {"secretsmanager:GetSecretValue on " + secretARN},
+		}
+	}
+	return nil
+}
+
+// Every role holds exactly: its store access, logging to its own group,
+// the network interfaces Lambda manages for it, and tracing. Nothing else.
+// Mutant: function.go `{Sid: "Logs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"},` -> `{Sid: "Logs", Actions: []string{"xray:PutTraceSegments"},`
+// Mutant: function.go `pulumi.Sprintf("%s:*", logGroupARN)` -> `pulumi.Sprintf("%s*", logGroupARN)`
+// Mutant: ledger.go `Tables:  []string{qldbCreateTable, qldbCreateIndex},` -> `Tables:  []string{qldbCreateTable, qldbCreateIndex, qldbDelete},`
+func TestRolePoliciesAreExactlyWhatEachFunctionNeeds(t *testing.T) {
+	eachStage(t, nil, func(t *testing.T, d *deployment) {
+		access := storeAccess(d)
+		for _, part := range functionParts {
+			doc := policy(t, d.one(t, "aws:iam/rolePolicy:RolePolicy", part), "policy")
+			assertNoWildcards(t, doc, append(slices.Clone(describeENIActions), tracingActions...))
+			prefix := fmt.Sprintf("arn:aws:ec2:%s:%s:", d.config.Region, testAccount)
+			want := slices.Clone(access[part])
+			want = append(want,
+				fmt.Sprintf("logs:CreateLogStream on arn:aws:logs:%s:%s:log-group:/aws/lambda/licences-%s-%s:*", d.config.Region, testAccount, d.config.Stage, part),
+				fmt.Sprintf("logs:PutLogEvents on arn:aws:logs:%s:%s:log-group:/aws/lambda/licences-%s-%s:*", d.config.Region, testAccount, d.config.Stage, part),
+				"ec2:CreateNetworkInterface on "+prefix+"network-interface/*",
+				"ec2:CreateNetworkInterface on "+prefix+"security-group/sg-network-function",
+				"ec2:DeleteNetworkInterface on "+prefix+"network-interface/*",
+				"ec2:AssignPrivateIpAddresses on "+prefix+"network-interface/*",
+				"ec2:UnassignPrivateIpAddresses on "+prefix+"network-interface/*",
+				"ec2:DescribeNetworkInterfaces on *", "ec2:DescribeSubnets on *",
+				"xray:PutTraceSegments on *", "xray:PutTelemetryRecords on *",
+			)
+			for _, s := range isolatedSubnets(d) {
+				want = append(want, "ec2:CreateNetworkInterface on "+prefix+"subnet/"+s)
+			}
+			want = sorted(want)
+			if got := permissions(t, doc); !slices.Equal(got, want) {
+				t.Errorf("%s role may:%s", part, diffLines(got, want))
+			}
+		}
+	})
+}
+
+// Mutant: function.go `assumeRolePolicy("lambda.amazonaws.com")` -> `assumeRolePolicy("apigateway.amazonaws.com")`
+func TestRolesTrustLambdaOnly(t *testing.T) {
+	eachStage(t, nil, func(t *testing.T, d *deployment) {
+		for _, part := range functionParts {
+			doc := policy(t, d.one(t, "aws:iam/role:Role", part), "assumeRolePolicy")
+			if len(doc.Statement) != 1 || doc.Statement[0].Principal == nil || !slices.Equal(doc.Statement[0].Principal.Service, []string{"lambda.amazonaws.com"}) ||
+				!slices.Equal(doc.Statement[0].Action, []string{"sts:AssumeRole"}) || doc.Statement[0].Effect != "Allow" {
+				t.Errorf("%s trust policy = %+v, want lambda.amazonaws.com only", part, doc)
+			}
+		}
+	})
+}
+
+// The function waits for its role's policy: Lambda checks at create time
+// that the role may manage network interfaces.
+// Mutant: function.go `pulumi.DependsOn([]pulumi.Resource{policy, logs})` -> `pulumi.DependsOn([]pulumi.Resource{logs, policy}[:1])`
+func TestFunctionsWaitForTheirPolicyAndLogGroup(t *testing.T) {
+	eachStage(t, nil, func(t *testing.T, d *deployment) {
+		for _, part := range functionParts {
+			dependsOn(t, d.one(t, "aws:lambda/function:Function", part),
+				"aws:iam/rolePolicy:RolePolicy::"+part, "aws:cloudwatch/logGroup:LogGroup::"+part)
+		}
+	})
+}
