@@ -26,7 +26,8 @@ func moduleRoot(t testing.TB) string {
 }
 
 // copyModule copies the parts of the module the handler builds from (go.mod,
-// go.sum and the function tree) to dst, stamping every file with mtime.
+// go.sum, the function tree and the patched modules go.mod replaces) to dst,
+// stamping every file with mtime.
 func copyModule(t *testing.T, dst string, mtime time.Time) {
 	t.Helper()
 	root := moduleRoot(t)
@@ -36,7 +37,16 @@ func copyModule(t *testing.T, dst string, mtime time.Time) {
 	for _, name := range []string{"go.mod", "go.sum"} {
 		copyFile(t, filepath.Join(root, name), filepath.Join(dst, name), mtime)
 	}
-	src := filepath.Join(root, "function")
+	for _, tree := range []string{"function", "third_party"} {
+		copyTree(t, root, tree, dst, mtime)
+	}
+}
+
+// copyTree copies root/tree to dst/tree, leaving out hidden directories
+// and test data.
+func copyTree(t *testing.T, root, tree, dst string, mtime time.Time) {
+	t.Helper()
+	src := filepath.Join(root, tree)
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -17,7 +17,7 @@ type Config struct {
 	LedgerName string
 	// Endpoint, when set, replaces the QLDB session endpoint: a local
 	// ledger such as `go run ./cmd/localqldb`. The store then signs
-	// with local placeholder credentials, which a local ledger accepts.
+	// with the local ledger's credentials (localqldb.AccessKeyID).
 	Endpoint string
 	// MaxRetries bounds the driver's retries of one transaction. Zero means
 	// DefaultMaxRetries.

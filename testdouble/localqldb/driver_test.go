@@ -25,7 +25,7 @@ func newDriver(t *testing.T, opts Options) (*Server, *qldbdriver.QLDBDriver) {
 	t.Cleanup(hs.Close)
 	client := qldbsession.NewFromConfig(aws.Config{
 		Region:      "eu-west-2",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secret", ""),
+		Credentials: credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
 	}, func(o *qldbsession.Options) { o.EndpointResolver = qldbsession.EndpointResolverFromURL(hs.URL) })
 	d, err := qldbdriver.New(opts.LedgerName, client, func(o *qldbdriver.DriverOptions) {
 		o.LoggerVerbosity = qldbdriver.LogOff

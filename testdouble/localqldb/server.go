@@ -126,6 +126,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("read request: %v", err))
 		return
 	}
+	if err := verifySignature(r, body); err != nil {
+		writeError(w, err)
+		return
+	}
 	var req request
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeError(w, badRequest("request is not JSON: %v", err))

@@ -3,7 +3,13 @@ package localqldb
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
 	"encoding/json"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +26,11 @@ func send(t *testing.T, url string, body map[string]any) (int, map[string]any) {
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
 	req.Header.Set("X-Amz-Target", "QLDBSession.SendCommand")
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	sum := sha256.Sum256(b)
+	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "qldb", "eu-west-2", time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -111,5 +122,55 @@ func TestResultsArePaged(t *testing.T) {
 	}
 	if got := srv.Calls()["FetchPage"]; got != 2 {
 		t.Errorf("%d FetchPage calls for 5 rows in pages of 2, want 2", got)
+	}
+}
+
+// TestRequestsMustBeSignedAsAWSRequires: the local ledger checks Signature
+// Version 4 as AWS does, so a client that signs wrongly fails here first.
+func TestRequestsMustBeSignedAsAWSRequires(t *testing.T) {
+	hs := httptest.NewServer(New(Options{LedgerName: "test"}))
+	defer hs.Close()
+	body := []byte(`{"StartSession":{"LedgerName":"test"}}`)
+	request := func(sign func(*http.Request)) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, hs.URL, bytes.NewReader(body))
+		req.Header.Set("X-Amz-Target", "QLDBSession.SendCommand")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		sign(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		typ, _ := out["__type"].(string)
+		return resp.StatusCode, typ
+	}
+	signer := func(key, secret, service string, signed []byte) func(*http.Request) {
+		return func(r *http.Request) {
+			sum := sha256.Sum256(signed)
+			err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, r, hex.EncodeToString(sum[:]), service, "eu-west-2", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		sign   func(*http.Request)
+		status int
+		typ    string
+	}{
+		{"signed", signer(AccessKeyID, SecretAccessKey, "qldb", body), 200, ""},
+		{"unsigned", func(*http.Request) {}, 403, "MissingAuthenticationTokenException"},
+		{"unknown key", signer("AKIDOTHER", SecretAccessKey, "qldb", body), 400, "UnrecognizedClientException"},
+		{"wrong secret", signer(AccessKeyID, "guess", "qldb", body), 403, "InvalidSignatureException"},
+		{"other service", signer(AccessKeyID, SecretAccessKey, "qldb-session", body), 403, "InvalidSignatureException"},
+		{"body changed after signing", signer(AccessKeyID, SecretAccessKey, "qldb", []byte(`{}`)), 403, "InvalidSignatureException"},
+	} {
+		status, typ := request(tc.sign)
+		if status != tc.status || !strings.HasSuffix(typ, tc.typ) {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, status, typ, tc.status, tc.typ)
+		}
 	}
 }
