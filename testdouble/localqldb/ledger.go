@@ -1,12 +1,13 @@
 package localqldb
 
 import (
-	"crypto/rand"
 	"fmt"
 	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/privateledger/licences/function/docid"
 )
 
 // ledger is an in-memory ledger: tables of documents, each keeping every
@@ -223,13 +224,5 @@ type viewDoc struct {
 }
 
 // newID returns a random id in the shape QLDB uses for documents and
-// transactions: 22 base62 characters.
-func newID() string {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 22)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
+// transactions.
+func newID() string { return docid.New() }
