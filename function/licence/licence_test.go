@@ -93,4 +93,3 @@ func TestPointsChangeValidation(t *testing.T) {
 		t.Error(err)
 	}
 }
-
