@@ -15,7 +15,7 @@ import (
 // has no region or the machine no AWS credentials: otherwise the engine
 // would get far before the provider said so less plainly.
 func checkAWS(ctx context.Context, dir, stage string, env map[string]string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "Pulumi."+stage+".yaml"))
+	b, err := os.ReadFile(filepath.Join(dir, "Pulumi."+stage+".yaml")) //nolint:gosec // G304: the stage was checked against the project's stack files
 	if err != nil {
 		return err
 	}

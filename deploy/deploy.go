@@ -246,7 +246,8 @@ func environment(dir string, extra map[string]string) map[string]string {
 	}
 	if env["PULUMI_BACKEND_URL"] == "" {
 		state := filepath.Join(dir, ".pulumi-state")
-		os.MkdirAll(state, 0o700)
+		// A failure shows when the engine opens the backend, with its path.
+		_ = os.MkdirAll(state, 0o700)
 		env["PULUMI_BACKEND_URL"] = "file://" + filepath.ToSlash(state)
 	}
 	for k, v := range env {

@@ -12,7 +12,9 @@ import (
 // TestMain keeps every test off the EC2 instance metadata service: the AWS
 // credential check must never reach past this machine.
 func TestMain(m *testing.M) {
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	if err := os.Setenv("AWS_EC2_METADATA_DISABLED", "true"); err != nil {
+		panic(err)
+	}
 	os.Exit(m.Run())
 }
 
@@ -20,9 +22,14 @@ func TestMain(m *testing.M) {
 func project(t *testing.T, stacks map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: licences\nruntime: go\n"), 0o644)
+	files := map[string]string{"Pulumi.yaml": "name: licences\nruntime: go\n"}
 	for name, body := range stacks {
-		os.WriteFile(filepath.Join(dir, "Pulumi."+name+".yaml"), []byte(body), 0o644)
+		files["Pulumi."+name+".yaml"] = body
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }

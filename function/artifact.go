@@ -107,17 +107,17 @@ func Build(ctx context.Context, opts Options) (art Artifact, err error) {
 
 	defer func() {
 		if err != nil {
-			os.Remove(zipPath)
+			_ = os.Remove(zipPath) // best effort: no stale zip may stay behind
 		}
 	}()
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.OutDir, 0o750); err != nil {
 		return Artifact{}, fmt.Errorf("build function: %w", err)
 	}
 	work, err := os.MkdirTemp(opts.OutDir, ".build-")
 	if err != nil {
 		return Artifact{}, fmt.Errorf("build function: %w", err)
 	}
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }() // a scratch directory; a leftover is harmless
 
 	exe := filepath.Join(work, "bootstrap")
 	if err := compile(ctx, opts, exe); err != nil {
@@ -149,7 +149,7 @@ func compile(ctx context.Context, opts Options, out string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %q is not on PATH; install Go 1.24 or newer from https://go.dev/dl/", ErrNoToolchain, opts.Go)
 	}
-	cmd := exec.CommandContext(ctx, goCmd, "build",
+	cmd := exec.CommandContext(ctx, goCmd, "build", //nolint:gosec // G204: the go command, with our own flags and package
 		"-trimpath",
 		"-buildvcs=false",
 		"-tags=lambda.norpc",

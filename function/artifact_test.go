@@ -133,7 +133,11 @@ func TestBuildZipHoldsOneExecutableBootstrap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer zr.Close()
+			t.Cleanup(func() {
+				if err := zr.Close(); err != nil {
+					t.Error(err)
+				}
+			})
 			if len(zr.File) != 1 {
 				t.Fatalf("zip has %d entries, want 1", len(zr.File))
 			}
@@ -152,8 +156,7 @@ func TestBuildZipHoldsOneExecutableBootstrap(t *testing.T) {
 				t.Fatal(err)
 			}
 			exe, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
+			if err := errors.Join(err, rc.Close()); err != nil {
 				t.Fatal(err)
 			}
 			ef, err := elf.NewFile(bytes.NewReader(exe))

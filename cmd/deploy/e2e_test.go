@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,8 +48,10 @@ func engine(t *testing.T) (pulumiRoot string) {
 	goBuild(t, repo, standin, "./testdouble/awsprovider", "")
 	for name, version := range map[string]string{"aws": awsPluginVersion, "awsx": awsxPluginVersion} {
 		dir := filepath.Join(home, "plugins", "resource-"+name+"-v"+version)
-		os.MkdirAll(dir, 0o755)
-		b, _ := os.ReadFile(standin)
+		b, err := os.ReadFile(standin)
+		if err := errors.Join(err, os.MkdirAll(dir, 0o755)); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, "pulumi-resource-"+name), b, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -111,14 +114,18 @@ func TestEndToEndThroughTheRealEngine(t *testing.T) {
 
 	// Another update holding the stack's lock: the command says so plainly.
 	lockDir := filepath.Join(backendDir, ".pulumi", "locks", "organization", "licences", "dev")
-	os.MkdirAll(lockDir, 0o755)
 	lock := filepath.Join(lockDir, "other-update.json")
-	os.WriteFile(lock, []byte(`{"pid":4242,"username":"someone","hostname":"elsewhere","timestamp":"2026-11-25T09:00:00Z"}`), 0o644)
+	if err := errors.Join(os.MkdirAll(lockDir, 0o755),
+		os.WriteFile(lock, []byte(`{"pid":4242,"username":"someone","hostname":"elsewhere","timestamp":"2026-11-25T09:00:00Z"}`), 0o644)); err != nil {
+		t.Fatal(err)
+	}
 	code, _, stderr := runCmd(t, "", false, "up", "--yes", "--stage", "dev", "--dir", "../..", "--pulumi-root", root)
 	if code != 1 || !strings.Contains(stderr, "another update of this stack is in progress") {
 		t.Errorf("up while locked: exit %d, stderr %q; want 1 and the update-in-progress message", code, stderr)
 	}
-	os.Remove(lock)
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
 
 	// The same program, built again: the artifact is byte-identical, so
 	// the engine finds nothing to change.

@@ -131,7 +131,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(res)
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintln(stderr, "deploy: write the result:", err)
+			return 1
+		}
 		return 0
 	}
 	printResult(stdout, res)

@@ -11,7 +11,9 @@ import (
 // TestMain keeps every test off the EC2 instance metadata service: the AWS
 // credential check must never reach past this machine.
 func TestMain(m *testing.M) {
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	if err := os.Setenv("AWS_EC2_METADATA_DISABLED", "true"); err != nil {
+		panic(err)
+	}
 	os.Exit(m.Run())
 }
 

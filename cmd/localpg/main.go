@@ -25,7 +25,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "localpg:", err)
 		os.Exit(1)
 	}
-	defer s.Stop()
 	fmt.Printf("DATABASE_URL=%s\n", s.URL)
 	<-ctx.Done()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "localpg:", err)
+		os.Exit(1)
+	}
 }

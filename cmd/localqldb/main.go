@@ -34,7 +34,9 @@ func main() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(shutdown)
+		if err := srv.Shutdown(shutdown); err != nil {
+			log.Warn("shutdown", "error", err)
+		}
 	}()
 	log.Info("local QLDB session service", "addr", "http://"+*addr, "ledger", *ledger)
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {

@@ -32,7 +32,7 @@ func run(ctx context.Context, url string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pgverify:", err)
 		return 1
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }() // read only: the verdict is known
 	broken, checked, err := pgstore.Verify(ctx, conn)
 	switch {
 	case err != nil:

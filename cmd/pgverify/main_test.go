@@ -14,16 +14,12 @@ import (
 
 func TestVerifyReportsIntactAndBrokenChains(t *testing.T) {
 	ctx := context.Background()
-	s, err := localpg.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := localpg.StartForTest(t)
 	conn, err := pgx.Connect(ctx, s.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }() // the verdicts are checked below
 	if err := pgstore.Migrate(ctx, conn, "licences_api", false); err != nil {
 		t.Fatal(err)
 	}

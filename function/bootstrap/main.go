@@ -133,9 +133,12 @@ func serveLocally(ctx context.Context, log *slog.Logger, migrate migrateFunc, ap
 	srv := &http.Server{Addr: addr, Handler: api, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// ctx is done: shutting down gets a context of its own.
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(shutdown)
+		if err := srv.Shutdown(shutdown); err != nil {
+			log.Warn("shutdown", "error", err)
+		}
 	}()
 	log.Info("serving the licence API", "addr", "http://"+addr)
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {

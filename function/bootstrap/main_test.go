@@ -1,8 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,7 +90,7 @@ func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			w.Header().Set("Lambda-Runtime-Aws-Request-Id", "req-1")
 			w.Header().Set("Lambda-Runtime-Deadline-Ms", itoa(time.Now().Add(30*time.Second).UnixMilli()))
 			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-2:123456789012:function:test")
-			w.Write(ev)
+			_, _ = w.Write(ev) // the function reads it or the test times out
 		case <-req.Context().Done():
 		}
 	case req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/response"),
@@ -104,6 +104,13 @@ func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	default:
 		http.NotFound(w, req)
 	}
+}
+
+// stop ends a process the test started; it is killed, so its exit status
+// says nothing.
+func stop(cmd *exec.Cmd) {
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
@@ -133,7 +140,7 @@ func invokeWith(t *testing.T, env []string, entrypoint string, evs ...[]byte) []
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer stop(cmd)
 	for range evs {
 		select {
 		case <-rt.done:
@@ -174,8 +181,9 @@ func TestMigrateEntrypointIsIdempotentAndSparesTheSchemaOnDelete(t *testing.T) {
 		CreatedTable   bool
 		CreatedIndexes []string
 	}
-	json.Unmarshal(got[0].body, &first)
-	json.Unmarshal(got[1].body, &second)
+	if err := errors.Join(json.Unmarshal(got[0].body, &first), json.Unmarshal(got[1].body, &second)); err != nil {
+		t.Fatalf("answers %s and %s: %v", got[0].body, got[1].body, err)
+	}
 	if !got[0].ok || !first.CreatedTable || len(first.CreatedIndexes) != 1 {
 		t.Errorf("create: %s", got[0].body)
 	}
@@ -237,8 +245,7 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 		first := <-rt.firstNext
 		b.ReportMetric(float64(first.Sub(start).Microseconds())/1000, "ms-to-next")
-		cmd.Process.Kill()
-		cmd.Wait()
+		stop(cmd)
 		rts.Close()
 	}
 }
@@ -253,11 +260,7 @@ func TestAuroraEngineNeedsItsSettings(t *testing.T) {
 }
 
 func TestPostgresEngineMigratesAndServes(t *testing.T) {
-	pg, err := localpg.Start(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Stop()
+	pg := localpg.StartForTest(t)
 	env := []string{"LEDGER_ENGINE=aurora-postgresql", "DATABASE_URL=" + pg.URL, "DB_USER=licences_api"}
 	got := invokeWith(t, env, "migrate", event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "create"}}))
 	if !got[0].ok {

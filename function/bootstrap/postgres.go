@@ -34,7 +34,7 @@ func openPostgres(ctx context.Context, cfg env.PostgresConfig) (licence.Store, m
 			if err != nil {
 				return nil, err
 			}
-			defer conn.Close(ctx)
+			defer func() { _ = conn.Close(ctx) }() // the migration has run or failed: closing adds nothing
 			return map[string]string{"migrated": "local"}, pgstore.Migrate(ctx, conn, user, false)
 		}
 		return pgstore.New(pool), migrate, nil
@@ -58,7 +58,7 @@ func openPostgres(ctx context.Context, cfg env.PostgresConfig) (licence.Store, m
 		if err != nil {
 			return nil, err
 		}
-		defer conn.Close(ctx)
+		defer func() { _ = conn.Close(ctx) }() // the migration has run or failed: closing adds nothing
 		return map[string]string{"migrated": aurora.Host}, pgstore.Migrate(ctx, conn, user, true)
 	}
 	return pgstore.New(pool), migrate, nil

@@ -27,7 +27,7 @@ const (
 	// DBUser is the database user the API connects as with IAM tokens.
 	DBUser = "DB_USER"
 	// DBSecretARN is the cluster's master secret: the migration's only.
-	DBSecretARN = "DB_SECRET_ARN"
+	DBSecretARN = "DB_SECRET_ARN" //nolint:gosec // G101: the variable's name, not a secret
 	// DatabaseURL connects to a local PostgreSQL instead of Aurora; never
 	// set by the stack.
 	DatabaseURL = "DATABASE_URL"

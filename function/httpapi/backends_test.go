@@ -49,7 +49,9 @@ func TestMain(m *testing.M) {
 	}
 	pg = s
 	code := m.Run()
-	s.Stop()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop the PostgreSQL server:", err)
+	}
 	os.Exit(code)
 }
 
@@ -98,7 +100,11 @@ func openPostgres(t testing.TB) (http.Handler, ledgerFaults) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { owner.Close(context.Background()) })
+	t.Cleanup(func() {
+		if err := owner.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := pgstore.Migrate(ctx, owner, "licences_api", false); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +151,9 @@ func (f *pgFaults) broken(t testing.TB) {
 
 func (f *pgFaults) clear(t testing.TB) {
 	if f.lock != nil {
-		f.lock.Rollback(context.Background())
+		if err := f.lock.Rollback(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		f.lock = nil
 	}
 	if err := pgstore.Migrate(context.Background(), f.owner, "licences_api", false); err != nil {

@@ -34,7 +34,9 @@ func benchRoutes(b *testing.B, h http.Handler) {
 	fresh := func() string {
 		n++
 		var l struct{ ID string }
-		json.Unmarshal([]byte(call("POST", "/licences", fmt.Sprintf(`{"firstName":"Jo","lastName":"Bloggs","email":"fresh%d@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`, n)).Body), &l)
+		if err := json.Unmarshal([]byte(call("POST", "/licences", fmt.Sprintf(`{"firstName":"Jo","lastName":"Bloggs","email":"fresh%d@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`, n)).Body), &l); err != nil {
+			b.Fatal(err)
+		}
 		call("POST", "/licences/"+l.ID+"/penalty-points", `{"points":3,"reason":"speeding"}`)
 		call("PUT", "/licences/"+l.ID+"/contact", `{"postcode":"EC1A 1BB"}`)
 		return l.ID

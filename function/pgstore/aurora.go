@@ -49,6 +49,9 @@ func (a Aurora) connConfig(user string) (*pgx.ConnConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.Port < 1 || a.Port > 65535 {
+		return nil, fmt.Errorf("port %d: want 1 to 65535", a.Port)
+	}
 	cfg.Host, cfg.Port, cfg.Database, cfg.User = a.Host, uint16(a.Port), a.Database, user
 	if cfg.TLSConfig, err = a.tlsConfig(); err != nil {
 		return nil, err

@@ -14,22 +14,25 @@ func BenchmarkWrites(b *testing.B) {
 	s, _, counter := newStore(b)
 	ctx := context.Background()
 	n := 0
+	var current testing.TB = b
 	fresh := func() licence.Licence {
 		n++
-		return create(b, s, fmt.Sprintf("bench%d@example.com", n), "")
+		return create(current, s, fmt.Sprintf("bench%d@example.com", n), "")
 	}
 	for _, w := range []struct {
 		name    string
 		prepare bool // the write needs a licence made before it is timed
-		op      func(l licence.Licence)
+		op      func(l licence.Licence) error
 	}{
-		{"create", false, func(licence.Licence) { fresh() }},
-		{"update", true, func(l licence.Licence) {
-			s.Update(ctx, l.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+		{"create", false, func(licence.Licence) error { fresh(); return nil }},
+		{"update", true, func(l licence.Licence) error {
+			_, err := s.Update(ctx, l.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+			return err
 		}},
-		{"delete", true, func(l licence.Licence) { s.Delete(ctx, l.ID) }},
+		{"delete", true, func(l licence.Licence) error { return s.Delete(ctx, l.ID) }},
 	} {
 		b.Run(w.name, func(b *testing.B) {
+			current = b
 			var statements int64
 			for b.Loop() {
 				var l licence.Licence
@@ -39,7 +42,9 @@ func BenchmarkWrites(b *testing.B) {
 					b.StartTimer()
 				}
 				before := counter.n.Load()
-				w.op(l)
+				if err := w.op(l); err != nil {
+					b.Fatal(err)
+				}
 				statements += counter.n.Load() - before
 			}
 			b.ReportMetric(float64(statements)/float64(b.N), "statements/op")

@@ -29,7 +29,9 @@ func TestMain(m *testing.M) {
 	}
 	server = s
 	code := m.Run()
-	s.Stop()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop the PostgreSQL server:", err)
+	}
 	os.Exit(code)
 }
 
@@ -56,7 +58,7 @@ func newStore(t testing.TB) (*Store, string, *statements) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer owner.Close(ctx)
+	defer closeConn(t, owner)
 	if err := Migrate(ctx, owner, appUser, false); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestMigrateTwiceChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer owner.Close(context.Background())
+	defer closeConn(t, owner)
 	if err := Migrate(context.Background(), owner, appUser, false); err != nil {
 		t.Fatalf("second migration: %v", err)
 	}
@@ -119,13 +121,15 @@ func TestVerifyFindsARevisionAlteredBehindTheApplicationsBack(t *testing.T) {
 	a := create(t, s, "a@example.com", "")
 	b := create(t, s, "b@example.com", "")
 	for range 3 {
-		s.Update(ctx, b.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+		if _, err := s.Update(ctx, b.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) }); err != nil {
+			t.Fatal(err)
+		}
 	}
 	owner, err := pgx.Connect(ctx, ownerURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer owner.Close(ctx)
+	defer closeConn(t, owner)
 	broken, checked, err := Verify(ctx, owner)
 	if err != nil || broken != nil || checked != 5 {
 		t.Fatalf("intact history: broken %v, checked %d, %v; want none broken of 5", broken, checked, err)
@@ -147,18 +151,21 @@ func TestStatementsPerOperation(t *testing.T) {
 	l := create(t, s, "count@example.com", "")
 	for _, c := range []struct {
 		name string
-		op   func()
+		op   func() error
 	}{
-		{"create", func() { create(t, s, "count2@example.com", "k") }},
-		{"get", func() { s.Get(ctx, l.ID) }},
-		{"update", func() {
-			s.Update(ctx, l.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+		{"create", func() error { create(t, s, "count2@example.com", "k"); return nil }},
+		{"get", func() error { _, err := s.Get(ctx, l.ID); return err }},
+		{"update", func() error {
+			_, err := s.Update(ctx, l.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+			return err
 		}},
-		{"history", func() { s.History(ctx, l.ID) }},
-		{"delete", func() { s.Delete(ctx, l.ID) }},
+		{"history", func() error { _, err := s.History(ctx, l.ID); return err }},
+		{"delete", func() error { return s.Delete(ctx, l.ID) }},
 	} {
 		before := counter.n.Load()
-		c.op()
+		if err := c.op(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
 		got := counter.n.Load() - before
 		t.Logf("%s: %d statements in one transaction (BEGIN and COMMIT included)", c.name, got)
 		if got-2 > 3 {
@@ -175,8 +182,11 @@ func TestMigrateWithIAMAuthMakesTheUserAnIAMUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer owner.Close(ctx)
-	owner.Exec(ctx, "CREATE ROLE rds_iam") // shared by the cluster: may exist from another run
+	defer closeConn(t, owner)
+	// Shared by the server: another test may have made it already.
+	if _, err := owner.Exec(ctx, "DO $$ BEGIN CREATE ROLE rds_iam; EXCEPTION WHEN duplicate_object THEN NULL; END $$"); err != nil {
+		t.Fatal(err)
+	}
 	for range 2 {
 		if err := Migrate(ctx, owner, appUser, true); err != nil {
 			t.Fatalf("migrate with IAM auth: %v", err)
@@ -187,8 +197,18 @@ func TestMigrateWithIAMAuthMakesTheUserAnIAMUser(t *testing.T) {
 		t.Errorf("%s in rds_iam: %v, %v; want a member", appUser, member, err)
 	}
 	var super, createRole bool
-	owner.QueryRow(ctx, `SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = $1`, appUser).Scan(&super, &createRole)
+	if err := owner.QueryRow(ctx, `SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = $1`, appUser).Scan(&super, &createRole); err != nil {
+		t.Fatal(err)
+	}
 	if super || createRole {
 		t.Errorf("%s is superuser %v, may create roles %v: want neither", appUser, super, createRole)
+	}
+}
+
+// closeConn closes a connection a test opened, failing the test if it cannot.
+func closeConn(t testing.TB, c *pgx.Conn) {
+	t.Helper()
+	if err := c.Close(context.Background()); err != nil {
+		t.Error(err)
 	}
 }

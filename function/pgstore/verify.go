@@ -31,7 +31,7 @@ func revisionHash(prev []byte, id string, version int, tx int64, at time.Time, d
 	}
 	h := sha256.New()
 	h.Write(prev)
-	fmt.Fprintf(h, "%s|%d|%d|%d|%s", id, version, tx, at.UnixMicro(), d)
+	_, _ = fmt.Fprintf(h, "%s|%d|%d|%d|%s", id, version, tx, at.UnixMicro(), d) // a hash.Hash never fails to write
 	return h.Sum(nil)
 }
 

@@ -137,26 +137,29 @@ func TestSendCommandsPerOperationOnAWarmSession(t *testing.T) {
 	srv, s := newStore(t)
 	ctx := context.Background()
 	warm := create(t, s, "warm@example.com", "")
-	count := func(op func()) int {
+	count := func(name string, op func() error) int {
 		srv.ResetCalls()
-		op()
+		if err := op(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 		return srv.Calls()["Total"]
 	}
 	var id string
 	for _, c := range []struct {
 		name string
 		max  int
-		op   func()
+		op   func() error
 	}{
-		{"create", 4, func() { id = create(t, s, "count@example.com", "k").ID }},
-		{"get", 3, func() { s.Get(ctx, warm.ID) }},
-		{"update", 4, func() {
-			s.Update(ctx, warm.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+		{"create", 4, func() error { id = create(t, s, "count@example.com", "k").ID; return nil }},
+		{"get", 3, func() error { _, err := s.Get(ctx, warm.ID); return err }},
+		{"update", 4, func() error {
+			_, err := s.Update(ctx, warm.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+			return err
 		}},
-		{"history", 3, func() { s.History(ctx, warm.ID) }},
-		{"delete", 3, func() { s.Delete(ctx, id) }},
+		{"history", 3, func() error { _, err := s.History(ctx, warm.ID); return err }},
+		{"delete", 3, func() error { return s.Delete(ctx, id) }},
 	} {
-		got := count(c.op)
+		got := count(c.name, c.op)
 		t.Logf("%s: %d SendCommand calls", c.name, got)
 		if got > c.max {
 			t.Errorf("%s took %d SendCommand calls, want at most %d", c.name, got, c.max)

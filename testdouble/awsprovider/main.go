@@ -83,9 +83,6 @@ func (p *standin) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) 
 			p.region = r.StringValue()
 		}
 	}
-	if r, ok := req.Variables["aws:config:region"]; ok && r != "" {
-		p.region = r
-	}
 	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true, AcceptResources: true, AcceptOutputs: true}, nil
 }
 

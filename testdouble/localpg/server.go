@@ -17,7 +17,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"testing"
 )
 
 // ErrNoPostgres reports that no PostgreSQL server binaries were found.
@@ -32,7 +34,7 @@ type Server struct {
 	dir       string
 	bin       string
 	owner     *syscall.Credential
-	databases int
+	databases atomic.Int64
 }
 
 // Start initialises a cluster in a new temporary directory and starts it on
@@ -51,43 +53,60 @@ func Start(ctx context.Context) (*Server, error) {
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 			return nil, fmt.Errorf("running as root needs a postgres user to run the server as: %w", err)
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
+		uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+		gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+		if err := errors.Join(err1, err2); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("the postgres user's ids: %w", err)
+		}
 		s.owner = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		// The server, running as postgres, must reach its data directory.
 		if err := os.Chmod(dir, 0o755); err != nil {
 			return nil, err
 		}
-		if err := os.Chown(dir, uid, gid); err != nil {
+		if err := os.Chown(dir, int(uid), int(gid)); err != nil {
 			return nil, err
 		}
 	}
 	data := filepath.Join(dir, "data")
 	if err := s.run(ctx, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"); err != nil {
-		s.Stop()
-		return nil, err
+		return nil, errors.Join(err, s.Stop())
 	}
 	if s.Port, err = freePort(); err != nil {
-		s.Stop()
-		return nil, err
+		return nil, errors.Join(err, s.Stop())
 	}
 	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off -c max_connections=200", s.Port, dir)
 	if err := s.run(ctx, "pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		s.Stop()
-		return nil, fmt.Errorf("%w\n%s", err, log)
+		log, _ := os.ReadFile(filepath.Join(dir, "log")) // for the error: whatever it holds
+		return nil, errors.Join(fmt.Errorf("%w\n%s", err, log), s.Stop())
 	}
 	s.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
 	return s, nil
 }
 
+// StartForTest starts a server for the test, failing it if the server
+// cannot start, and stops it when the test ends.
+func StartForTest(t testing.TB) *Server {
+	t.Helper()
+	s, err := Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop the PostgreSQL server: %v", err)
+		}
+	})
+	return s
+}
+
 // CreateDatabase creates a new, empty database and returns a URL that
 // connects to it as the superuser.
 func (s *Server) CreateDatabase(ctx context.Context) (string, error) {
-	s.databases++
-	name := fmt.Sprintf("db%d", s.databases)
+	name := fmt.Sprintf("db%d", s.databases.Add(1))
 	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "createdb"), "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", name)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("createdb: %w\n%s", err, out)
@@ -96,11 +115,12 @@ func (s *Server) CreateDatabase(ctx context.Context) (string, error) {
 }
 
 // Stop stops the server and removes its data.
-func (s *Server) Stop() {
+func (s *Server) Stop() error {
+	var err error
 	if s.Port != 0 {
-		s.run(context.Background(), "pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop")
+		err = s.run(context.Background(), "pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop")
 	}
-	os.RemoveAll(s.dir)
+	return errors.Join(err, os.RemoveAll(s.dir))
 }
 
 func (s *Server) run(ctx context.Context, tool string, args ...string) error {
@@ -145,6 +165,6 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	return port, l.Close()
 }

@@ -63,7 +63,7 @@ func dot(a, b []byte) ([]byte, error) {
 // byte to the first.
 func hashOrder(a, b []byte) int {
 	for i := len(a) - 1; i >= 0; i-- {
-		if d := int(int8(a[i])) - int(int8(b[i])); d != 0 {
+		if d := int(int8(a[i])) - int(int8(b[i])); d != 0 { //nolint:gosec // G115: the bytes are meant as signed, as QLDB compares them
 			return d
 		}
 	}

@@ -161,7 +161,9 @@ func TestConcurrentWritersConflict(t *testing.T) {
 		}
 	}
 	var p person
-	ion.Unmarshal(exec(t, d, "SELECT * FROM People AS p WHERE p.name = ?", "dan")[0], &p)
+	if err := ion.Unmarshal(exec(t, d, "SELECT * FROM People AS p WHERE p.name = ?", "dan")[0], &p); err != nil {
+		t.Fatal(err)
+	}
 	if p.Age != n {
 		t.Errorf("age = %d after %d increments", p.Age, n)
 	}

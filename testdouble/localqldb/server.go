@@ -61,7 +61,7 @@ func New(opts Options) *Server {
 		pageSize: opts.PageSize,
 		sessions: map[string]*session{},
 		calls:    map[string]int{},
-		rand:     rand.New(rand.NewSource(opts.Seed)),
+		rand:     rand.New(rand.NewSource(opts.Seed)), //nolint:gosec // G404: seeded on purpose, so faults repeat run to run
 	}
 }
 
@@ -141,7 +141,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	json.NewEncoder(w).Encode(resp)
+	_ = json.NewEncoder(w).Encode(resp) // the client went away: nobody to tell
 }
 
 // command names the one command in req.
@@ -312,5 +312,5 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-ErrorType", ae.Type)
 	w.WriteHeader(ae.Status)
-	json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.qldbsession#" + ae.Type, "message": ae.Message, "Message": ae.Message})
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.qldbsession#" + ae.Type, "message": ae.Message, "Message": ae.Message})
 }

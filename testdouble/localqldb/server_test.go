@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"encoding/json"
@@ -31,13 +32,21 @@ func send(t *testing.T, url string, body map[string]any) (int, map[string]any) {
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "qldb", "eu-west-2", time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	return do(t, req)
+}
+
+// do sends a request and decodes its JSON answer.
+func do(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	if err := errors.Join(err, resp.Body.Close()); err != nil {
+		t.Fatalf("the answer is not JSON: %v", err)
+	}
 	return resp.StatusCode, out
 }
 
@@ -136,15 +145,9 @@ func TestRequestsMustBeSignedAsAWSRequires(t *testing.T) {
 		req.Header.Set("X-Amz-Target", "QLDBSession.SendCommand")
 		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		sign(req)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
+		status, out := do(t, req)
 		typ, _ := out["__type"].(string)
-		return resp.StatusCode, typ
+		return status, typ
 	}
 	signer := func(key, secret, service string, signed []byte) func(*http.Request) {
 		return func(r *http.Request) {

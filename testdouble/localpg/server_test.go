@@ -8,16 +8,12 @@ import (
 )
 
 func TestStartServesQueries(t *testing.T) {
-	s, err := Start(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := StartForTest(t)
 	conn, err := pgx.Connect(context.Background(), s.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }() // read only
 	var n int
 	if err := conn.QueryRow(context.Background(), "SELECT 40 + 2").Scan(&n); err != nil || n != 42 {
 		t.Fatalf("SELECT 40 + 2 = %d, %v", n, err)
