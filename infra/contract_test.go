@@ -23,9 +23,11 @@ func (d *deployment) variables(t *testing.T, part string) map[string]string {
 // TestTheHandlerReadsWhatTheStackWrites feeds the environment the stack
 // declares for each function of each engine through the handler's own
 // parser, and checks it says what the stack meant: the two sides of the
-// contract cannot drift. It fails when a name changes on one side only, as
-// in env.Config.Vars writing "DB_NAME" under another name, or a function
-// losing the settings its engine gives it.
+// contract cannot drift. It fails when a name changes on one side only:
+//
+// Mutant: ../function/env/env.go `vars[DBName] = p.Database` -> `vars["DATABASE_NAME"] = p.Database`
+// Mutant: ../function/env/env.go `Database:  getenv(DBName),` -> `Database:  getenv("DB_DATABASE"),`
+// Mutant: ../function/env/env.go `vars[LedgerName] = c.QLDB.LedgerName` -> `vars["QLDB_LEDGER"] = c.QLDB.LedgerName`
 func TestTheHandlerReadsWhatTheStackWrites(t *testing.T) {
 	checked := map[env.Engine]int{}
 	for _, stage := range shippedStages {
