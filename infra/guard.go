@@ -8,7 +8,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// guardArgs describes a private service's security group.
+// guardArgs describes a private service's security group. Descriptions go
+// to EC2 as they are: letters, digits, spaces and ._-:/()#,@[]+=;{}!$* only
+// (no apostrophe); infra/awsrules holds the rule and its source.
 type guardArgs struct {
 	GroupName   string // the group's name
 	Description pulumi.StringInput
@@ -47,7 +49,7 @@ func newGuard(ctx *pulumi.Context, name string, args guardArgs, opts ...pulumi.R
 	id := sg.ID().ToStringOutput()
 	ingress, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-from-functions", &vpc.SecurityGroupIngressRuleArgs{
 		SecurityGroupId:           id,
-		Description:               pulumi.String(args.Protocol + " from the functions' security group"),
+		Description:               pulumi.String(args.Protocol + " from the function security group"),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  pulumi.Int(args.Port),
 		ToPort:                    pulumi.Int(args.Port),

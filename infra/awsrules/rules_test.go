@@ -1,0 +1,111 @@
+package awsrules
+
+import (
+	"strings"
+	"testing"
+)
+
+// examples holds, for each rule (by type and property), inputs AWS takes
+// and inputs it refuses: every rule must accept the first and refuse each
+// of the second, so no rule is a check that cannot fail.
+var examples = map[string]struct{ good, bad []any }{
+	"aws:ec2/securityGroup:SecurityGroup name":                              {[]any{"licences-dev-function"}, []any{"sg-licences", "it's", strings.Repeat("a", 256), ""}},
+	"aws:ec2/securityGroup:SecurityGroup description":                       {[]any{"Lambda functions: egress only to the interface endpoints"}, []any{"the functions' group", "é"}},
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule description": {[]any{"HTTPS from the function security group"}, []any{"HTTPS from the functions' security group", "A & B"}},
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule description":   {[]any{"PostgreSQL to the Aurora cluster only"}, []any{"to the cluster's port"}},
+	"aws:ec2/vpcEndpoint:VpcEndpoint policy": {
+		[]any{`{"Version":"2012-10-17","Statement":[{"Sid":"ApiSend","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::1:role/r"]},"Action":["qldb:SendCommand"],"Resource":["*"]}]}`},
+		[]any{
+			`{"Statement":[{"Sid":"A","Effect":"Allow","Action":["x:y"],"Resource":["*"]}]}`,
+			`{"Statement":[{"Sid":"A","Principal":"*","Effect":"Allow"},{"Sid":"A","Principal":"*","Effect":"Allow"}]}`,
+			`{"Statement":[{"Sid":"Not-alnum","Principal":"*","Effect":"Allow"}]}`,
+			`{"Statement":[{"Sid":"A","Principal":"*","Effect":"Allow","Action":["` + strings.Repeat("x", 20480) + `"]}]}`,
+		}},
+	"aws:lambda/function:Function name":        {[]any{"licences-dev-api"}, []any{"licences.dev", strings.Repeat("f", 65)}},
+	"aws:lambda/function:Function description": {[]any{"Licence API"}, []any{strings.Repeat("d", 257)}},
+	"aws:lambda/function:Function handler":     {[]any{"api"}, []any{"two words"}},
+	"aws:lambda/function:Function memorySize":  {[]any{512.0}, []any{64.0, 10241.0}},
+	"aws:lambda/function:Function timeout":     {[]any{10.0}, []any{0.0, 901.0}},
+	"aws:lambda/function:Function environment.variables": {
+		[]any{map[string]any{"LEDGER_NAME": "licences-dev"}},
+		[]any{map[string]any{"AWS_REGION": "x"}, map[string]any{"1ST": "x"}, map[string]any{"DB-HOST": "x"}, map[string]any{"BIG": strings.Repeat("v", 4096)}},
+	},
+	"aws:iam/role:Role name":             {[]any{"licences-dev-api-eu-west-2"}, []any{"licences dev", strings.Repeat("r", 65)}},
+	"aws:iam/role:Role description":      {[]any{"Execution role of the licences-dev-api function"}, []any{"emoji \u263a", strings.Repeat("d", 1001)}},
+	"aws:iam/role:Role assumeRolePolicy": {[]any{`{"Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com"]},"Action":["sts:AssumeRole"]}]}`}, []any{`{"Statement":[{"Effect":"Allow","Action":["sts:AssumeRole"]}]}`}},
+	"aws:iam/rolePolicy:RolePolicy policy": {
+		[]any{`{"Statement":[{"Sid":"Logs","Effect":"Allow","Action":["logs:PutLogEvents"],"Resource":["*"]}]}`},
+		[]any{`{"Statement":[{"Sid":"Logs","Effect":"Allow"},{"Sid":"Logs","Effect":"Allow"}]}`, `{"Statement":[{"Sid":"Tracing-1","Effect":"Allow"}]}`, `{"Statement":[{"Sid":"A","Action":["` + strings.Repeat("x", 10240) + `"]}]}`},
+	},
+	"aws:cloudwatch/logGroup:LogGroup name":              {[]any{"/aws/lambda/licences-dev-api", "aws-waf-logs-licences-dev"}, []any{"/aws/lambda/licences dev", ""}},
+	"aws:cloudwatch/logGroup:LogGroup retentionInDays":   {[]any{7.0, 365.0}, []any{8.0}},
+	"aws:kms/alias:Alias name":                           {[]any{"alias/licences-prod-ledger"}, []any{"licences-prod", "alias/aws/licences", "alias/with space"}},
+	"aws:kms/key:Key description":                        {[]any{"Encrypts licences-prod"}, []any{strings.Repeat("k", 8193)}},
+	"aws:kms/key:Key deletionWindowInDays":               {[]any{30.0}, []any{6.0, 31.0}},
+	"aws:qldb/ledger:Ledger name":                        {[]any{"licences-dev"}, []any{"licences--dev", "-licences", "licences-", "12345", strings.Repeat("l", 33)}},
+	"aws:rds/cluster:Cluster clusterIdentifier":          {[]any{"licences-staging"}, []any{"1licences", "licences--staging", "licences-", strings.Repeat("c", 64)}},
+	"aws:rds/cluster:Cluster finalSnapshotIdentifier":    {[]any{"licences-staging-final-20261125133000"}, []any{"licences_staging", "licences-staging-"}},
+	"aws:rds/cluster:Cluster databaseName":               {[]any{"licences"}, []any{"1db", "licences-db"}},
+	"aws:rds/cluster:Cluster masterUsername":             {[]any{"licencesadmin"}, []any{"licences_admin", "administrator_long", "1admin"}},
+	"aws:rds/cluster:Cluster backupRetentionPeriod":      {[]any{14.0}, []any{0.0, 36.0}},
+	"aws:rds/clusterInstance:ClusterInstance identifier": {[]any{"licences-staging-writer"}, []any{"licences_staging_writer"}},
+	"aws:rds/subnetGroup:SubnetGroup name":               {[]any{"licences-staging"}, []any{"default", "licences/staging"}},
+	"aws:apigateway/stage:Stage stageName":               {[]any{"staging"}, []any{"stage.1", ""}},
+	"pulumi:providers:aws defaultTags.tags": {
+		[]any{map[string]any{"project": "licences", "stage": "dev"}},
+		[]any{map[string]any{"aws:stage": "dev"}, map[string]any{"stage": "dev!"}, map[string]any{strings.Repeat("k", 129): "v"}},
+	},
+}
+
+func TestEveryRuleAcceptsWhatAWSTakesAndRefusesWhatItDoesNot(t *testing.T) {
+	covered := map[string]bool{}
+	for _, r := range Rules() {
+		key := r.Type + " " + r.Property
+		ex, ok := examples[key]
+		if !ok || len(ex.good) == 0 || len(ex.bad) == 0 {
+			t.Errorf("rule %s (%s) has no examples: add what AWS takes and what it refuses", key, r.What)
+			continue
+		}
+		if r.Source == "" || r.What == "" {
+			t.Errorf("rule %s has no source or statement", key)
+		}
+		covered[key] = true
+		for _, good := range ex.good {
+			// Every rule on this property must take a good value: one
+			// property may have several rules.
+			if vs := Check(r.Type, nest(r.Property, good)); len(vs) != 0 {
+				t.Errorf("%s: %v refused: %v", key, good, vs)
+			}
+		}
+	}
+	for key, ex := range examples {
+		if !covered[key] {
+			t.Errorf("examples for %s, which no rule checks", key)
+			continue
+		}
+		typ, prop, _ := strings.Cut(key, " ")
+		for _, bad := range ex.bad {
+			if vs := Check(typ, nest(prop, bad)); len(vs) == 0 {
+				t.Errorf("%s: %.80v accepted", key, bad)
+			}
+		}
+	}
+}
+
+// nest puts a value at a dotted path.
+func nest(path string, v any) map[string]any {
+	parts := strings.Split(path, ".")
+	for i := len(parts) - 1; i > 0; i-- {
+		v = map[string]any{parts[i]: v}
+	}
+	return map[string]any{parts[0]: v}
+}
+
+func TestAbsentAndUnknownInputsAreNotChecked(t *testing.T) {
+	if vs := Check("aws:qldb/ledger:Ledger", map[string]any{}); len(vs) != 0 {
+		t.Errorf("absent name: %v", vs)
+	}
+	if vs := Check("aws:qldb/ledger:Ledger", map[string]any{"name": struct{}{}}); len(vs) != 0 {
+		t.Errorf("unknown name: %v", vs)
+	}
+}
