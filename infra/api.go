@@ -32,11 +32,10 @@ type APIArgs struct {
 
 	AccessLogGroupName string
 	LogRetentionDays   int
-	// AccountRoleName, when set, makes the component set API Gateway's
-	// account-wide CloudWatch role (a role of that name), which access logging
-	// needs. Set it in one stack per account and region only.
-	AccountRoleName string
-	Account         Account
+	// AccountRole is API Gateway's account-wide CloudWatch role, which
+	// access logging needs.
+	AccountRole AccountRole
+	Account     Account
 	// Ready lists what must exist before the stage goes live, such as the
 	// schema the function needs.
 	Ready []pulumi.Resource
@@ -204,30 +203,53 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{"url": a.URL, "executionArn": a.ExecutionARN})
 }
 
-// accountSettings sets API Gateway's account-wide CloudWatch role when asked
-// and returns what the stage must wait for.
-func (a *API) accountSettings(ctx *pulumi.Context, name string, args APIArgs, opts pulumi.ResourceOption) ([]pulumi.Resource, error) {
-	if args.AccountRoleName == "" {
-		return nil, nil
-	}
-	role, err := iam.NewRole(ctx, name+"-cloudwatch", &iam.RoleArgs{
-		Name:             pulumi.String(args.AccountRoleName),
-		Description:      pulumi.String("Lets API Gateway write access logs to CloudWatch Logs"),
-		AssumeRolePolicy: pulumi.String(assumeRolePolicy("apigateway.amazonaws.com")),
-	}, opts)
-	if err != nil {
-		return nil, fmt.Errorf("create api gateway logging role: %w", err)
-	}
-	attach, err := iam.NewRolePolicyAttachment(ctx, name+"-cloudwatch", &iam.RolePolicyAttachmentArgs{
-		Role:      role.Name,
-		PolicyArn: pulumi.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", args.Account.Partition),
-	}, opts)
-	if err != nil {
-		return nil, fmt.Errorf("attach api gateway logging policy: %w", err)
+// AccountRole is API Gateway's CloudWatch role for the account and region.
+// A stage with access logs cannot be created until the account has one
+// (BadRequestException: CloudWatch Logs role ARN must be set in account
+// settings to enable logging). It is one setting for the whole account and
+// region, so every stage there points it at the same role, by name: one
+// stage creates it (Create), the others find it (not Create). Role and
+// setting are kept when a stage is destroyed, so destroying one stage never
+// leaves another's logging pointed at a deleted role.
+type AccountRole struct {
+	Name   string
+	Create bool
+}
+
+// accountSettings points API Gateway's account settings at the account
+// role, creating the role if asked, and returns what the stage must wait for.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+func (a *API) accountSettings(ctx *pulumi.Context, name string, args APIArgs, opts pulumi.ResourceOrInvokeOption) ([]pulumi.Resource, error) {
+	keep := pulumi.RetainOnDelete(true)
+	var roleARN pulumi.StringOutput
+	var deps []pulumi.Resource
+	if args.AccountRole.Create {
+		role, err := iam.NewRole(ctx, name+"-cloudwatch", &iam.RoleArgs{
+			Name:             pulumi.String(args.AccountRole.Name),
+			Description:      pulumi.String("Lets API Gateway write access logs to CloudWatch Logs, for every stage in this account and region"),
+			AssumeRolePolicy: pulumi.String(assumeRolePolicy("apigateway.amazonaws.com")),
+		}, opts, keep)
+		if err != nil {
+			return nil, fmt.Errorf("create api gateway logging role: %w", err)
+		}
+		attach, err := iam.NewRolePolicyAttachment(ctx, name+"-cloudwatch", &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
+			PolicyArn: pulumi.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", args.Account.Partition),
+		}, opts, keep)
+		if err != nil {
+			return nil, fmt.Errorf("attach api gateway logging policy: %w", err)
+		}
+		roleARN, deps = role.Arn, []pulumi.Resource{attach}
+	} else {
+		// Looked up, not built from the name: a missing role stops the
+		// preview with IAM's NoSuchEntity instead of failing the stage.
+		roleARN = iam.LookupRoleOutput(ctx, iam.LookupRoleOutputArgs{Name: pulumi.String(args.AccountRole.Name)}, opts).Arn()
 	}
 	account, err := apigateway.NewAccount(ctx, name, &apigateway.AccountArgs{
-		CloudwatchRoleArn: role.Arn,
-	}, opts, pulumi.DependsOn([]pulumi.Resource{attach}))
+		CloudwatchRoleArn: roleARN,
+		// Kept on destroy (never deleted, so never reset): other stages
+		// log through it.
+	}, opts, keep, pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, fmt.Errorf("set api gateway account: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -21,6 +22,9 @@ type Config struct {
 	Project string // the Pulumi project, used in names and tags
 	Stage   string // the stack name: one stack per stage
 	Region  string // aws:region
+	// Now is when this run of the program started: it stamps the names
+	// that must differ each time their resource is created.
+	Now time.Time
 
 	AZCount int          // availability zones, one isolated subnet each
 	VPCCIDR netip.Prefix // the VPC's IPv4 range
@@ -40,10 +44,19 @@ type Config struct {
 	AuroraMaxCapacity   float64    // and most
 	BackupRetentionDays int        // Aurora's automated backups
 
-	XRayEndpoint            bool   // add an X-Ray interface endpoint
-	CORSAllowOrigin         string // Access-Control-Allow-Origin the API sends
-	ManageAPIGatewayAccount bool   // set API Gateway's account-wide CloudWatch role
+	XRayEndpoint    bool   // add an X-Ray interface endpoint
+	CORSAllowOrigin string // Access-Control-Allow-Origin the API sends
+	// APIGatewayAccountRole says whether this stage creates the account's
+	// API Gateway CloudWatch role (AccountRoleCreate) or finds it made
+	// (AccountRoleExisting); either way it points the account at it.
+	APIGatewayAccountRole string
 }
+
+// The apiGatewayAccountRole settings.
+const (
+	AccountRoleCreate   = "create"
+	AccountRoleExisting = "existing"
+)
 
 // KMSKeyCreate as the kmsKey setting makes the stack create the ledger's
 // customer-managed key, with rotation on.
@@ -73,24 +86,25 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	r := reader{cfg: config.New(ctx, ""), project: ctx.Project()}
 	aws := config.New(ctx, "aws")
 	c := Config{
-		Project:                 ctx.Project(),
-		Stage:                   ctx.Stack(),
-		Region:                  aws.Get("region"),
-		AZCount:                 r.int("azCount", 2),
-		MemoryMB:                r.int("memoryMb", 512),
-		TimeoutSeconds:          r.int("timeoutSeconds", 10),
-		LogRetentionDays:        r.int("logRetentionDays", 30),
-		DeletionProtection:      r.bool("deletionProtection", true),
-		KMSKey:                  r.cfg.Get("kmsKey"),
-		ThrottleRateLimit:       r.float("throttleRateLimit", 50),
-		ThrottleBurstLimit:      r.int("throttleBurstLimit", 100),
-		XRayEndpoint:            r.bool("xrayEndpoint", false),
-		CORSAllowOrigin:         r.string("corsAllowOrigin", "*"),
-		ManageAPIGatewayAccount: r.bool("manageApiGatewayAccount", true),
-		LedgerEngine:            env.Engine(r.string("ledgerEngine", string(env.QLDB))),
-		AuroraMinCapacity:       r.float("auroraMinCapacity", 0.5),
-		AuroraMaxCapacity:       r.float("auroraMaxCapacity", 2),
-		BackupRetentionDays:     r.int("backupRetentionDays", 7),
+		Project:               ctx.Project(),
+		Now:                   time.Now(),
+		Stage:                 ctx.Stack(),
+		Region:                aws.Get("region"),
+		AZCount:               r.int("azCount", 2),
+		MemoryMB:              r.int("memoryMb", 512),
+		TimeoutSeconds:        r.int("timeoutSeconds", 10),
+		LogRetentionDays:      r.int("logRetentionDays", 30),
+		DeletionProtection:    r.bool("deletionProtection", true),
+		KMSKey:                r.cfg.Get("kmsKey"),
+		ThrottleRateLimit:     r.float("throttleRateLimit", 50),
+		ThrottleBurstLimit:    r.int("throttleBurstLimit", 100),
+		XRayEndpoint:          r.bool("xrayEndpoint", false),
+		CORSAllowOrigin:       r.string("corsAllowOrigin", "*"),
+		APIGatewayAccountRole: r.string("apiGatewayAccountRole", AccountRoleCreate),
+		LedgerEngine:          env.Engine(r.string("ledgerEngine", string(env.QLDB))),
+		AuroraMinCapacity:     r.float("auroraMinCapacity", 0.5),
+		AuroraMaxCapacity:     r.float("auroraMaxCapacity", 2),
+		BackupRetentionDays:   r.int("backupRetentionDays", 7),
 	}
 	cidr := r.string("vpcCidr", "10.0.0.0/16")
 	if r.err != nil {
@@ -140,6 +154,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s and %s: %g and %g: want 0.5 <= min <= max <= 256 capacity units", key("auroraMinCapacity"), key("auroraMaxCapacity"), c.AuroraMinCapacity, c.AuroraMaxCapacity)
 	case c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35:
 		return fmt.Errorf("%s: %d is out of range: want 1 to 35 days", key("backupRetentionDays"), c.BackupRetentionDays)
+	case c.APIGatewayAccountRole != AccountRoleCreate && c.APIGatewayAccountRole != AccountRoleExisting:
+		return fmt.Errorf("%s: %q: want %s (this stage creates API Gateway's account-wide CloudWatch role) or %s (another stage of this account and region did)",
+			key("apiGatewayAccountRole"), c.APIGatewayAccountRole, AccountRoleCreate, AccountRoleExisting)
 	case c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://"):
 		return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
 	}

@@ -34,6 +34,7 @@ func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 		{"capacity upside down", "dev", map[string]string{"licences:auroraMinCapacity": "8", "licences:auroraMaxCapacity": "2"}, []string{"licences:auroraMinCapacity", "min <= max"}},
 		{"backups too long", "dev", map[string]string{"licences:backupRetentionDays": "36"}, []string{"licences:backupRetentionDays", "1 to 35"}},
 		{"stage too long", "a-very-long-stage-name", nil, []string{"stack name", "16"}},
+		{"account role", "dev", map[string]string{"licences:apiGatewayAccountRole": "maybe"}, []string{"licences:apiGatewayAccountRole", "create", "existing"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := deploy(t, tc.stage, stackConfig(t, "dev", tc.overrides))

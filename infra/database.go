@@ -16,7 +16,9 @@ const (
 	auroraEngine        = "aurora-postgresql"
 	auroraEngineVersion = "16.6"
 	databaseName        = "licences"
-	masterUsername      = "licences_admin"
+	// masterUsername: 1 to 16 letters or digits, a letter first (RDS
+	// CreateDBCluster's MasterUsername: no underscore).
+	masterUsername = "licencesadmin"
 )
 
 // DatabaseArgs configures a Database.
@@ -32,9 +34,11 @@ type DatabaseArgs struct {
 	MaxCapacity           float64
 	BackupRetentionDays   int
 	DeletionProtection    bool
-	// KMSKey is the kmsKey setting: "" for the AWS-managed RDS key,
-	// KMSKeyCreate for a key created here, or a key ARN.
-	KMSKey string
+	// KMSKeyARN is the stage key; nil means the AWS-managed RDS key.
+	KMSKeyARN pulumi.StringPtrInput
+	// FinalSnapshotIdentifier names the snapshot RDS takes when the
+	// cluster is deleted.
+	FinalSnapshotIdentifier string
 }
 
 // Database is an Aurora PostgreSQL Serverless v2 cluster in the isolated
@@ -77,10 +81,6 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	}
 	sgID := g.ID
 
-	key, err := encryptionKey(ctx, name, args.Identifier+"-storage", args.KMSKey, child)
-	if err != nil {
-		return nil, err
-	}
 	subnets, err := rds.NewSubnetGroup(ctx, name, &rds.SubnetGroupArgs{
 		Name:        pulumi.String(args.Identifier),
 		Description: pulumi.String("The isolated subnets"),
@@ -95,15 +95,16 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		Engine:                           pulumi.String(auroraEngine),
 		EngineMode:                       pulumi.String("provisioned"),
 		EngineVersion:                    pulumi.String(auroraEngineVersion),
+		AllowMajorVersionUpgrade:         pulumi.Bool(false),
 		DatabaseName:                     pulumi.String(databaseName),
 		MasterUsername:                   pulumi.String(masterUsername),
 		ManageMasterUserPassword:         pulumi.Bool(true),
 		IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
 		StorageEncrypted:                 pulumi.Bool(true),
-		KmsKeyId:                         key,
+		KmsKeyId:                         args.KMSKeyARN,
 		DeletionProtection:               pulumi.Bool(args.DeletionProtection),
 		SkipFinalSnapshot:                pulumi.Bool(false),
-		FinalSnapshotIdentifier:          pulumi.String(args.Identifier + "-final"),
+		FinalSnapshotIdentifier:          pulumi.String(args.FinalSnapshotIdentifier),
 		BackupRetentionPeriod:            pulumi.Int(args.BackupRetentionDays),
 		CopyTagsToSnapshot:               pulumi.Bool(true),
 		DbSubnetGroupName:                subnets.Name,
@@ -113,18 +114,25 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			MinCapacity: pulumi.Float64(args.MinCapacity),
 			MaxCapacity: pulumi.Float64(args.MaxCapacity),
 		},
-	}, child, pulumi.DependsOn(g.Rules))
+	}, child, pulumi.DependsOn(g.Rules),
+		// AWS applies minor upgrades itself (autoMinorVersionUpgrade), after
+		// which a later run asking for the version below would be refused
+		// ("Cannot upgrade aurora-postgresql from 16.x to 16.6"): the
+		// version is the one to create with, not one to keep. The final
+		// snapshot's name is the one the cluster was created with.
+		pulumi.IgnoreChanges([]string{"engineVersion", "finalSnapshotIdentifier"}))
 	if err != nil {
 		return nil, fmt.Errorf("create aurora cluster: %w", err)
 	}
 	instance, err := rds.NewClusterInstance(ctx, name+"-writer", &rds.ClusterInstanceArgs{
-		Identifier:         pulumi.String(args.Identifier + "-writer"),
-		ClusterIdentifier:  cluster.ID(),
-		InstanceClass:      pulumi.String("db.serverless"),
-		Engine:             pulumi.String(auroraEngine),
-		EngineVersion:      cluster.EngineVersion,
-		PubliclyAccessible: pulumi.Bool(false),
-	}, child)
+		Identifier:              pulumi.String(args.Identifier + "-writer"),
+		ClusterIdentifier:       cluster.ID(),
+		InstanceClass:           pulumi.String("db.serverless"),
+		Engine:                  pulumi.String(auroraEngine),
+		EngineVersion:           cluster.EngineVersion,
+		AutoMinorVersionUpgrade: pulumi.Bool(true),
+		PubliclyAccessible:      pulumi.Bool(false),
+	}, child, pulumi.IgnoreChanges([]string{"engineVersion"}))
 	if err != nil {
 		return nil, fmt.Errorf("create aurora instance: %w", err)
 	}
@@ -161,6 +169,12 @@ var secretsEndpoint = endpointSpec{name: "secrets-endpoint", service: "secretsma
 // API connects as env.APIDatabaseUser with IAM tokens; the migration reads
 // the master secret to create the schema and that user.
 func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, opts pulumi.ResourceOption) (engine, error) {
+	// Destroying the cluster leaves its final snapshot, encrypted with the
+	// stage key: the key stays too.
+	key, err := stageKey(ctx, n, cfg.KMSKey, true, opts)
+	if err != nil {
+		return engine{}, err
+	}
 	db, err := NewDatabase(ctx, "database", DatabaseArgs{
 		Identifier:            n.prefix(),
 		VpcID:                 network.VpcID,
@@ -171,7 +185,11 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		MaxCapacity:           cfg.AuroraMaxCapacity,
 		BackupRetentionDays:   cfg.BackupRetentionDays,
 		DeletionProtection:    cfg.DeletionProtection,
-		KMSKey:                cfg.KMSKey,
+		KMSKeyARN:             key,
+		// A name of its own for each cluster, so destroying the stage a
+		// second time cannot collide with the first's snapshot; kept
+		// unchanged by later runs (see NewDatabase).
+		FinalSnapshotIdentifier: n.prefix() + "-final-" + cfg.Now.UTC().Format("20060102150405"),
 	}, opts)
 	if err != nil {
 		return engine{}, fmt.Errorf("database: %w", err)

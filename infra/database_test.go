@@ -2,6 +2,8 @@ package infra
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,6 +58,7 @@ func TestAuroraClusterSettings(t *testing.T) {
 		"deletionProtection":               true,
 		"skipFinalSnapshot":                false,
 		"port":                             float64(5432),
+		"masterUsername":                   "licencesadmin",
 	} {
 		if c[key] != want {
 			t.Errorf("cluster %s = %v, want %v", key, c[key], want)
@@ -96,4 +99,63 @@ func TestAuroraMigrationWaitsForTheWriter(t *testing.T) {
 	d := aurora(t, nil)
 	dependsOn(t, d.one(t, "aws:lambda/invocation:Invocation", "schema"),
 		"aws:rds/cluster:Cluster::database", "aws:rds/clusterInstance:ClusterInstance::database-writer")
+}
+
+// A final snapshot is never left encrypted with a key the same destroy
+// deletes, and a second destroy cannot collide with the first's snapshot:
+// a created stage key is kept, and the snapshot's name carries the time
+// its cluster was created, unchanged by later runs.
+//
+// Mutant: database.go `key, err := stageKey(ctx, n, cfg.KMSKey, true, opts)` -> `key, err := stageKey(ctx, n, cfg.KMSKey, false, opts)`
+// Mutant: database.go `FinalSnapshotIdentifier: n.prefix() + "-final-" + cfg.Now.UTC().Format("20060102150405"),` -> `FinalSnapshotIdentifier: n.prefix() + "-final",`
+// Mutant: database.go `pulumi.IgnoreChanges([]string{"engineVersion", "finalSnapshotIdentifier"}))` -> `pulumi.IgnoreChanges([]string{"engineVersion"}))`
+func TestFinalSnapshotsOutliveTheirKeyAndNeverCollide(t *testing.T) {
+	for _, overrides := range []map[string]string{nil, {"licences:deletionProtection": "false"}} {
+		d := aurora(t, overrides)
+		c := d.one(t, "aws:rds/cluster:Cluster", "database")
+		if c.Inputs["skipFinalSnapshot"] != false {
+			t.Fatalf("skipFinalSnapshot %v: the cluster keeps a final snapshot", c.Inputs["skipFinalSnapshot"])
+		}
+		key := d.one(t, "aws:kms/key:Key", "key")
+		if !strings.HasPrefix(fmt.Sprint(c.Inputs["kmsKeyId"]), "arn:aws:kms:") || !key.Retain {
+			t.Errorf("the final snapshot is encrypted with %v; the created key is kept on destroy: %v, want true", c.Inputs["kmsKeyId"], key.Retain)
+		}
+		if alias := d.one(t, "aws:kms/alias:Alias", "key"); alias.Retain {
+			t.Error("the key's alias is kept: a new stage of the same name could not take it")
+		}
+		snap := fmt.Sprint(c.Inputs["finalSnapshotIdentifier"])
+		if !regexp.MustCompile(`^licences-staging-final-20\d{12}$`).MatchString(snap) {
+			t.Errorf("final snapshot %q, want licences-staging-final-<creation time>", snap)
+		}
+		if !slices.Contains(c.IgnoreChanges, "finalSnapshotIdentifier") {
+			t.Errorf("ignoreChanges %v: a later run would rename the final snapshot", c.IgnoreChanges)
+		}
+	}
+	// On QLDB, deleting the ledger leaves nothing: the key need not stay.
+	prod := mustDeploy(t, "prod", nil)
+	if prod.one(t, "aws:kms/key:Key", "key").Retain {
+		t.Error("a QLDB stage keeps its key although nothing it encrypts outlives the stage")
+	}
+}
+
+// AWS upgrades minor versions itself; a later run must not ask for the
+// version below (RDS refuses to downgrade).
+//
+// Mutant: database.go `}, child, pulumi.IgnoreChanges([]string{"engineVersion"}))` -> `}, child)`
+// Mutant: database.go `AutoMinorVersionUpgrade: pulumi.Bool(true),` -> `AutoMinorVersionUpgrade: pulumi.Bool(false),`
+func TestEngineVersionsNeverForceADowngrade(t *testing.T) {
+	d := aurora(t, nil)
+	c := d.one(t, "aws:rds/cluster:Cluster", "database")
+	if !slices.Contains(c.IgnoreChanges, "engineVersion") || c.Inputs["allowMajorVersionUpgrade"] != false {
+		t.Errorf("cluster ignores %v, major upgrades %v: want engineVersion ignored after creation, no major upgrades", c.IgnoreChanges, c.Inputs["allowMajorVersionUpgrade"])
+	}
+	instances := d.ofType("aws:rds/clusterInstance:ClusterInstance")
+	if len(instances) == 0 {
+		t.Fatal("no instances")
+	}
+	for _, in := range instances {
+		if !slices.Contains(in.IgnoreChanges, "engineVersion") || in.Inputs["autoMinorVersionUpgrade"] != true {
+			t.Errorf("%s ignores %v, minor upgrades %v: want engineVersion ignored and automatic minor upgrades", in.Name, in.IgnoreChanges, in.Inputs["autoMinorVersionUpgrade"])
+		}
+	}
 }

@@ -32,6 +32,9 @@ type EndpointArgs struct {
 	SecurityGroupName string
 	// Access lists every principal the endpoint admits; it denies the rest.
 	Access []EndpointAccess
+	// PolicyOptional lets the endpoint go without a policy where AWS says
+	// its service takes none; otherwise such a service is an error.
+	PolicyOptional bool
 }
 
 // Endpoint is an interface VPC endpoint with private DNS, reachable on 443
@@ -69,6 +72,21 @@ func NewEndpoint(ctx *pulumi.Context, name string, args EndpointArgs, opts ...pu
 	}
 	sgID := g.ID
 
+	// Not every service takes an endpoint policy
+	// (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html):
+	// AWS says which, per service and region, in DescribeVpcEndpointServices.
+	service := ec2.LookupVpcEndpointServiceOutput(ctx, ec2.LookupVpcEndpointServiceOutputArgs{ServiceName: args.ServiceName}, child)
+	policy := pulumi.All(service.VpcEndpointPolicySupported(), endpointPolicyJSON(args.Access), args.ServiceName).ApplyT(
+		func(v []any) (*string, error) {
+			doc := v[1].(string)
+			switch supported := v[0].(bool); {
+			case supported:
+				return &doc, nil
+			case args.PolicyOptional:
+				return nil, nil
+			}
+			return nil, fmt.Errorf("the endpoint service %s takes no endpoint policy: the endpoint could not admit only the functions", v[2])
+		}).(pulumi.StringPtrOutput)
 	ep, err := ec2.NewVpcEndpoint(ctx, name, &ec2.VpcEndpointArgs{
 		VpcId:             args.VpcID,
 		ServiceName:       args.ServiceName,
@@ -76,7 +94,7 @@ func NewEndpoint(ctx *pulumi.Context, name string, args EndpointArgs, opts ...pu
 		PrivateDnsEnabled: pulumi.Bool(true),
 		SubnetIds:         args.SubnetIDs,
 		SecurityGroupIds:  pulumi.StringArray{sgID},
-		Policy:            endpointPolicyJSON(args.Access),
+		Policy:            policy,
 	}, child, pulumi.DependsOn(g.Rules))
 	if err != nil {
 		return nil, fmt.Errorf("create endpoint: %w", err)

@@ -179,3 +179,29 @@ func assertNoWildcards(t *testing.T, doc PolicyDocument, anyResource []string) {
 		}
 	}
 }
+
+// Whether an endpoint takes a policy is AWS's answer (the endpoint
+// service's VpcEndpointPolicySupported), not an assumption: where X-Ray's
+// takes none the endpoint goes without, and where the ledger's or the
+// secrets' took none the stage would refuse to deploy rather than open it.
+//
+// Mutant: endpoint.go `case args.PolicyOptional:` -> `case true:`
+func TestEndpointPoliciesFollowWhatEachServiceTakes(t *testing.T) {
+	cfg := stackConfig(t, "prod", nil)
+	d, err := deployTo(t, &mocks{region: "eu-west-2", policyless: []string{"xray"}}, "prod", cfg)
+	if err != nil {
+		t.Fatalf("prod with an X-Ray endpoint that takes no policy: %v", err)
+	}
+	if p := d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "xray-endpoint").Inputs["policy"]; p != nil {
+		t.Errorf("the X-Ray endpoint has the policy %v although its service takes none", p)
+	}
+	if d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "qldb-endpoint").Inputs["policy"] == nil {
+		t.Error("the QLDB endpoint lost its policy")
+	}
+	for stage, service := range map[string]string{"prod": "qldb.session", "staging": "secretsmanager"} {
+		_, err := deployTo(t, &mocks{region: "eu-west-2", policyless: []string{service}}, stage, stackConfig(t, stage, nil))
+		if err == nil || !strings.Contains(err.Error(), "takes no endpoint policy") {
+			t.Errorf("%s with a %s endpoint that takes no policy: %v, want a refusal", stage, service, err)
+		}
+	}
+}

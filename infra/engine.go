@@ -46,10 +46,15 @@ type endpointSpec struct {
 	// output is the stem of the endpoint's stack outputs: <output>Id,
 	// <output>DnsNames and <output>SecurityGroupId.
 	output string
+	// policyOptional: the endpoint may go without a policy where AWS says
+	// its service takes none. Only where what it carries is harmless.
+	policyOptional bool
 }
 
-// xrayEndpoint is the optional endpoint for traces (xrayEndpoint).
-var xrayEndpoint = endpointSpec{name: "xray-endpoint", service: "xray", actions: "xray", output: "xrayEndpoint"}
+// xrayEndpoint is the optional endpoint for traces (xrayEndpoint). Traces
+// are what it carries, so where X-Ray takes no endpoint policy the endpoint
+// goes without; its security group still admits the functions alone.
+var xrayEndpoint = endpointSpec{name: "xray-endpoint", service: "xray", actions: "xray", output: "xrayEndpoint", policyOptional: true}
 
 // newEngine creates the configured engine's resources.
 func newEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, opts pulumi.ResourceOption) (engine, error) {

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -21,18 +22,13 @@ const (
 	migrationPart = "migrate"
 )
 
-// Actions AWS allows only on every resource ("*"): describing network
-// interfaces and subnets, and sending traces. They are the only actions a
-// function role holds on "*"; the tests hold the roles to this list.
-var (
-	describeENIActions = []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}
-	tracingActions     = []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-)
+// tracingActions send traces: AWS allows them on "*" only.
+var tracingActions = []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 // FunctionArgs configures a Function.
 type FunctionArgs struct {
-	Name        string // the function's name
-	RoleName    string // its execution role's name
+	Name        string         // the function's name
+	Role        *ExecutionRole // its execution role
 	Description string
 	// Entrypoint selects what the handler binary runs ("api" or "migrate");
 	// Lambda hands it to the binary as _HANDLER.
@@ -43,15 +39,19 @@ type FunctionArgs struct {
 	LogRetentionDays int
 	SubnetIDs        pulumi.StringArrayInput
 	SecurityGroupID  pulumi.StringInput
-	Environment      pulumi.StringMapInput
+	// ReplacementSecurityGroupID is the group Lambda moves the function's
+	// interfaces to while the function is destroyed: the VPC's default
+	// group, stripped of its rules.
+	ReplacementSecurityGroupID pulumi.StringInput
+	Environment                pulumi.StringMapInput
 	// Grants is what the function may do beyond running in the VPC, logging
 	// and tracing, which every function may.
 	Grants  []Grant
 	Account Account
 }
 
-// Function is a Lambda function in the isolated subnets with its own role,
-// its own log group and active tracing.
+// Function is a Lambda function in the isolated subnets with its own
+// ExecutionRole, its own log group and active tracing.
 type Function struct {
 	pulumi.ResourceState
 
@@ -65,7 +65,8 @@ type Function struct {
 	grants []Grant
 }
 
-// NewFunction creates the function with its log group, role and policy.
+// NewFunction creates the function with its log group and its role's
+// policy for logging, tracing and the grants.
 func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pulumi.ResourceOption) (*Function, error) {
 	f := &Function{part: name}
 	if err := ctx.RegisterComponentResource("licences:infra:Function", name, f, opts...); err != nil {
@@ -81,18 +82,11 @@ func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pu
 		return nil, fmt.Errorf("create log group: %w", err)
 	}
 
-	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
-		Name:             pulumi.String(args.RoleName),
-		Description:      pulumi.Sprintf("Execution role of the %s function", args.Name),
-		AssumeRolePolicy: pulumi.String(assumeRolePolicy("lambda.amazonaws.com")),
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("create role: %w", err)
-	}
-	f.grants = append(runtimeGrants(args, logs.Arn), args.Grants...)
+	own := append(ownGrants(logs.Arn), args.Grants...)
+	f.grants = append(slices.Clone(args.Role.grants), own...)
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
-		Role:   role.Name,
-		Policy: identityPolicyJSON(f.grants),
+		Role:   args.Role.Name,
+		Policy: identityPolicyJSON(own),
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create role policy: %w", err)
@@ -101,7 +95,7 @@ func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pu
 	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
 		Name:           pulumi.String(args.Name),
 		Description:    pulumi.String(args.Description),
-		Role:           role.Arn,
+		Role:           args.Role.ARN,
 		Runtime:        pulumi.String(lambdaRuntime),
 		Handler:        pulumi.String(args.Entrypoint),
 		Architectures:  pulumi.StringArray{pulumi.String(string(args.Artifact.Arch))},
@@ -114,16 +108,19 @@ func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pu
 			SecurityGroupIds: pulumi.StringArray{args.SecurityGroupID},
 		},
 		// Lambda keeps a VPC function's network interfaces for a while after
-		// it is deleted, which blocks deleting its security group; swapping
-		// the groups out first lets `pulumi destroy` finish.
+		// it is deleted, which holds up deleting its security group; moving
+		// them to another group first frees the function's group. The
+		// replacement is the stripped default group, which the role may
+		// create interfaces with (its CreateNetworkInterface is on "*").
 		ReplaceSecurityGroupsOnDestroy: pulumi.Bool(true),
+		ReplacementSecurityGroupIds:    pulumi.StringArray{args.ReplacementSecurityGroupID},
 		TracingConfig:                  &lambda.FunctionTracingConfigArgs{Mode: pulumi.String("Active")},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat: pulumi.String("JSON"),
 			LogGroup:  logs.Name,
 		},
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: args.Environment},
-	}, child, pulumi.DependsOn([]pulumi.Resource{policy, logs}))
+	}, child, pulumi.DependsOn([]pulumi.Resource{args.Role.networkPolicy, policy, logs}))
 	if err != nil {
 		return nil, fmt.Errorf("create function: %w", err)
 	}
@@ -131,38 +128,18 @@ func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pu
 	f.Name = fn.Name
 	f.ARN = fn.Arn
 	f.InvokeARN = fn.InvokeArn
-	f.RoleARN = role.Arn
+	f.RoleARN = args.Role.ARN
 	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{
 		"name": f.Name, "arn": f.ARN, "invokeArn": f.InvokeARN, "roleArn": f.RoleARN,
 	})
 }
 
-// runtimeGrants is what every function in the VPC needs: writing its own
-// logs, managing the network interfaces Lambda places in its subnets with its
-// security group, and sending traces.
-func runtimeGrants(args FunctionArgs, logGroupARN pulumi.StringOutput) []Grant {
-	a := args.Account
-	eni := a.arn("ec2", "network-interface/*")
-	subnets := pulumi.All(a.Partition, a.Region, a.ID, args.SubnetIDs).ApplyT(func(v []any) []string {
-		var out []string
-		for _, id := range v[3].([]string) {
-			out = append(out, fmt.Sprintf("arn:%s:ec2:%s:%s:subnet/%s", v[0], v[1], v[2], id))
-		}
-		return out
-	}).(pulumi.StringArrayOutput)
-	sg := pulumi.Sprintf("arn:%s:ec2:%s:%s:security-group/%s", a.Partition, a.Region, a.ID, args.SecurityGroupID)
-	createOn := pulumi.All(eni, sg, subnets).ApplyT(func(v []any) []string {
-		return append([]string{v[0].(string), v[1].(string)}, v[2].([]string)...)
-	}).(pulumi.StringArrayOutput)
-
+// ownGrants is what every function may do besides the network: write its
+// own logs and send traces.
+func ownGrants(logGroupARN pulumi.StringOutput) []Grant {
 	return []Grant{
 		{Sid: "Logs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resources: pulumi.StringArray{pulumi.Sprintf("%s:*", logGroupARN)}},
-		{Sid: "CreateNetworkInterfaces", Actions: []string{"ec2:CreateNetworkInterface"}, Resources: createOn},
-		{Sid: "ManageNetworkInterfaces",
-			Actions:   []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
-			Resources: pulumi.StringArray{eni}},
-		{Sid: "DescribeNetwork", Actions: describeENIActions, Resources: pulumi.StringArray{pulumi.String("*")}},
 		{Sid: "Tracing", Actions: tracingActions, Resources: pulumi.StringArray{pulumi.String("*")}},
 	}
 }

@@ -110,12 +110,18 @@ type recorded struct {
 	Providers map[string]string
 	Parent    string   // the parent's URN
 	Deps      []string // URNs the resource depends on
+	// Retain says the resource is kept when the stack is destroyed;
+	// IgnoreChanges lists inputs later runs leave as they were.
+	Retain        bool
+	IgnoreChanges []string
 }
 
 // mocks stands in for the engine and the providers: it records every
 // resource and answers the few provider functions the program calls.
 type mocks struct {
 	region string
+	// policyless lists endpoint services that take no endpoint policy.
+	policyless []string
 
 	mu        sync.Mutex
 	resources []recorded
@@ -124,15 +130,12 @@ type mocks struct {
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
-	var deps []string
-	var providers map[string]string
-	var parent string
-	if args.RegisterRPC != nil {
-		deps = args.RegisterRPC.GetDependencies()
-		providers = args.RegisterRPC.GetProviders()
-		parent = args.RegisterRPC.GetParent()
+	r := recorded{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs.Mappable(), Provider: args.Provider}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Deps, r.Providers, r.Parent = rpc.GetDependencies(), rpc.GetProviders(), rpc.GetParent()
+		r.Retain, r.IgnoreChanges = rpc.GetRetainOnDelete(), rpc.GetIgnoreChanges()
 	}
-	m.resources = append(m.resources, recorded{args.TypeToken, args.Name, args.Inputs.Mappable(), args.Provider, providers, parent, deps})
+	m.resources = append(m.resources, r)
 	m.mu.Unlock()
 
 	id := args.Name + "-id"
@@ -206,6 +209,16 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": testPartition, "dnsSuffix": "amazonaws.com"}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": testAccount, "arn": "arn:aws:iam::" + testAccount + ":user/test", "userId": "AIDA"}), nil
+	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+		name := args.Args["serviceName"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"serviceName": name, "serviceType": "Interface",
+			"vpcEndpointPolicySupported": !slices.Contains(m.policyless, strings.TrimPrefix(name, "com.amazonaws."+m.region+".")),
+		}), nil
+	case "aws:iam/getRole:getRole":
+		// The account's roles: the one an earlier stage made, found by name.
+		name := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "arn": fmt.Sprintf("arn:%s:iam::%s:role/%s", testPartition, testAccount, name)}), nil
 	}
 	return nil, fmt.Errorf("unexpected call %s", args.Token)
 }
@@ -225,8 +238,12 @@ var testArtifact = function.Artifact{Path: "bootstrap-arm64.zip", SHA256: "c2hhM
 // configuration, and returns what it registered or the program's error.
 func deploy(t *testing.T, stage string, cfg map[string]string) (*deployment, error) {
 	t.Helper()
-	region := cfg["aws:region"]
-	m := &mocks{region: region}
+	return deployTo(t, &mocks{region: cfg["aws:region"]}, stage, cfg)
+}
+
+// deployTo is deploy against the account m mocks.
+func deployTo(t *testing.T, m *mocks, stage string, cfg map[string]string) (*deployment, error) {
+	t.Helper()
 	d := &deployment{outputs: map[string]any{}}
 	var wg sync.WaitGroup
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {

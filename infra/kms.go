@@ -7,26 +7,31 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// encryptionKey resolves the kmsKey setting: nil for an AWS-owned or
-// AWS-managed key (""), a key created here with rotation on and an alias
-// (KMSKeyCreate), or the ARN of an existing key.
-func encryptionKey(ctx *pulumi.Context, name, alias, setting string, opts ...pulumi.ResourceOption) (pulumi.StringPtrInput, error) {
+// stageKey resolves the kmsKey setting into the stage's one key, by ARN:
+// nil for AWS's own keys (""), a customer-managed key created here with
+// rotation on and an alias (KMSKeyCreate), or the ARN of an existing key.
+//
+// A created key is kept on destroy when keep is set: when the stage leaves
+// data behind encrypted with it, such as Aurora's final snapshot, deleting
+// the key would make that data unreadable after its waiting period. Its
+// alias is not kept, so the stage can be created again under the same name.
+func stageKey(ctx *pulumi.Context, n names, setting string, keep bool, opts pulumi.ResourceOption) (pulumi.StringPtrInput, error) {
 	switch setting {
 	case "":
 		return nil, nil
 	case KMSKeyCreate:
-		k, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-			Description:          pulumi.Sprintf("Encrypts %s", alias),
+		k, err := kms.NewKey(ctx, "key", &kms.KeyArgs{
+			Description:          pulumi.Sprintf("Encrypts the %s stage's data", n.prefix()),
 			EnableKeyRotation:    pulumi.Bool(true),
 			DeletionWindowInDays: pulumi.Int(30),
-		}, opts...)
+		}, opts, pulumi.RetainOnDelete(keep))
 		if err != nil {
 			return nil, fmt.Errorf("create key: %w", err)
 		}
-		if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{
-			Name:        pulumi.String("alias/" + alias),
+		if _, err := kms.NewAlias(ctx, "key", &kms.AliasArgs{
+			Name:        pulumi.String("alias/" + n.prefix()),
 			TargetKeyId: k.KeyId,
-		}, opts...); err != nil {
+		}, opts); err != nil {
 			return nil, fmt.Errorf("create key alias: %w", err)
 		}
 		return k.Arn, nil

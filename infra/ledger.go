@@ -64,9 +64,8 @@ func (a LedgerAccess) grants(ledgerARN pulumi.StringOutput) []Grant {
 type LedgerArgs struct {
 	Name               string
 	DeletionProtection bool
-	// KMSKey is "" for an AWS-owned key, KMSKeyCreate for a key the
-	// component creates (rotation on), or the ARN of an existing key.
-	KMSKey string
+	// KMSKeyARN is the stage key; nil means an AWS-owned key.
+	KMSKeyARN pulumi.StringPtrInput
 }
 
 // Ledger is a QLDB ledger in the STANDARD permissions mode, where every
@@ -86,16 +85,11 @@ func NewLedger(ctx *pulumi.Context, name string, args LedgerArgs, opts ...pulumi
 	}
 	child := pulumi.Parent(l)
 
-	key, err := encryptionKey(ctx, name, args.Name+"-ledger", args.KMSKey, child)
-	if err != nil {
-		return nil, err
-	}
-
 	ledger, err := qldb.NewLedger(ctx, name, &qldb.LedgerArgs{
 		Name:               pulumi.String(args.Name),
 		PermissionsMode:    pulumi.String("STANDARD"),
 		DeletionProtection: pulumi.Bool(args.DeletionProtection),
-		KmsKey:             key,
+		KmsKey:             args.KMSKeyARN,
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create ledger: %w", err)
@@ -109,12 +103,17 @@ func NewLedger(ctx *pulumi.Context, name string, args LedgerArgs, opts ...pulumi
 // functions reach the ledger through it.
 var qldbEndpoint = endpointSpec{name: "qldb-endpoint", service: "qldb.session", actions: "qldb", output: "qldbEndpoint"}
 
-// newQLDBEngine creates the ledger: the QLDB engine.
+// newQLDBEngine creates the ledger: the QLDB engine. Deleting a ledger
+// leaves nothing behind, so the stage key need not outlive the stage.
 func newQLDBEngine(ctx *pulumi.Context, cfg Config, n names, opts pulumi.ResourceOption) (engine, error) {
+	key, err := stageKey(ctx, n, cfg.KMSKey, false, opts)
+	if err != nil {
+		return engine{}, err
+	}
 	ledger, err := NewLedger(ctx, "ledger", LedgerArgs{
 		Name:               n.ledger(),
 		DeletionProtection: cfg.DeletionProtection,
-		KMSKey:             cfg.KMSKey,
+		KMSKeyARN:          key,
 	}, opts)
 	if err != nil {
 		return engine{}, fmt.Errorf("ledger: %w", err)

@@ -32,7 +32,7 @@ func TestLedgerKeyPerStage(t *testing.T) {
 		t.Errorf("dev: want the AWS-owned key, got %d keys", len(keys))
 	}
 	prod := mustDeploy(t, "prod", nil)
-	key := prod.one(t, "aws:kms/key:Key", "ledger").Inputs
+	key := prod.one(t, "aws:kms/key:Key", "key").Inputs
 	if key["enableKeyRotation"] != true {
 		t.Errorf("prod key rotation = %v, want true", key["enableKeyRotation"])
 	}

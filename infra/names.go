@@ -22,6 +22,11 @@ func (n names) function(part string) string { return n.prefix() + "-" + part }
 // region is in the name: the same stage in two regions must not collide.
 func (n names) role(part string) string { return n.prefix() + "-" + part + "-" + n.region }
 
+// accountRole names API Gateway's account-wide CloudWatch role: one per
+// account and region, shared by every stage there, so it carries the
+// project and the region but no stage.
+func (n names) accountRole() string { return n.project + "-apigateway-cloudwatch-" + n.region }
+
 // accessLogGroup is where API Gateway writes the stage's access logs.
 func (n names) accessLogGroup() string { return "/aws/apigateway/" + n.prefix() + "/access" }
 

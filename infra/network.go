@@ -33,6 +33,9 @@ type Network struct {
 	// FunctionSecurityGroupID is the group the functions run in. It has no
 	// rules of its own: every egress rule comes from an Endpoint.
 	FunctionSecurityGroupID pulumi.StringOutput `pulumi:"functionSecurityGroupId"`
+	// DefaultSecurityGroupID is the VPC's default group, stripped of its
+	// rules: where a function's interfaces go while it is destroyed.
+	DefaultSecurityGroupID pulumi.StringOutput `pulumi:"defaultSecurityGroupId"`
 }
 
 // NewNetwork creates the VPC, its isolated subnets and the functions'
@@ -65,9 +68,10 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	// Adopting the default security group strips its rules: nothing can
 	// fall back on its allow-all egress, including a function whose own
 	// groups Lambda swaps out while it is being destroyed.
-	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default", &ec2.DefaultSecurityGroupArgs{
+	defaultSG, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default", &ec2.DefaultSecurityGroupArgs{
 		VpcId: vpc.VpcId,
-	}, child); err != nil {
+	}, child)
+	if err != nil {
 		return nil, fmt.Errorf("lock default security group: %w", err)
 	}
 
@@ -83,9 +87,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	n.VpcID = vpc.VpcId
 	n.SubnetIDs = vpc.IsolatedSubnetIds
 	n.FunctionSecurityGroupID = fnSG.ID().ToStringOutput()
+	n.DefaultSecurityGroupID = defaultSG.ID().ToStringOutput()
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"vpcId":                   n.VpcID,
 		"subnetIds":               n.SubnetIDs,
 		"functionSecurityGroupId": n.FunctionSecurityGroupID,
+		"defaultSecurityGroupId":  n.DefaultSecurityGroupID,
 	})
 }

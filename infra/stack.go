@@ -42,11 +42,27 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	}
 	s := stage{cfg: cfg, names: newNames(cfg), account: lookupAccount(ctx, provider), opts: pulumi.Providers(provider)}
 
+	// The functions' roles come first and the network waits for them, so
+	// that on destroy the roles outlive the subnets and groups: Lambda
+	// removes a function's network interfaces with its role, after the
+	// function is gone.
+	roles := map[string]*ExecutionRole{}
+	var networkPolicies []pulumi.Resource
+	for _, part := range []string{apiPart, migrationPart} {
+		r, err := NewExecutionRole(ctx, part, ExecutionRoleArgs{
+			Name: s.names.role(part), FunctionName: s.names.function(part), Account: s.account,
+		}, s.opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s role: %w", part, err)
+		}
+		roles[part] = r
+		networkPolicies = append(networkPolicies, r.networkPolicy)
+	}
 	s.network, err = NewNetwork(ctx, "network", NetworkArgs{
 		CIDR:                      cfg.VPCCIDR.String(),
 		AZCount:                   cfg.AZCount,
 		FunctionSecurityGroupName: s.names.securityGroup("function"),
-	}, s.opts)
+	}, s.opts, pulumi.DependsOn(networkPolicies))
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
@@ -58,11 +74,11 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		c.CORSAllowOrigin = cfg.CORSAllowOrigin
 		return c
 	})
-	apiFn, err := s.function(ctx, art, apiPart, "Licence API", cfg.MemoryMB, cfg.TimeoutSeconds, eng.api.grants, apiSettings)
+	apiFn, err := s.function(ctx, art, roles[apiPart], apiPart, "Licence API", cfg.MemoryMB, cfg.TimeoutSeconds, eng.api.grants, apiSettings)
 	if err != nil {
 		return nil, err
 	}
-	migrationFn, err := s.function(ctx, art, migrationPart, "Creates the licence ledger's schema",
+	migrationFn, err := s.function(ctx, art, roles[migrationPart], migrationPart, "Creates the licence ledger's schema",
 		migrationMemoryMB, migrationTimeoutSeconds, eng.migration.grants, eng.migration.settings)
 	if err != nil {
 		return nil, err
@@ -103,10 +119,6 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		return nil, fmt.Errorf("schema: %w", err)
 	}
 
-	accountRole := ""
-	if cfg.ManageAPIGatewayAccount {
-		accountRole = s.names.role("apigw-logs")
-	}
 	api, err := NewAPI(ctx, "api", APIArgs{
 		Name:               s.names.prefix(),
 		Stage:              cfg.Stage,
@@ -118,7 +130,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		CORSAllowOrigin:    cfg.CORSAllowOrigin,
 		AccessLogGroupName: s.names.accessLogGroup(),
 		LogRetentionDays:   cfg.LogRetentionDays,
-		AccountRoleName:    accountRole,
+		AccountRole:        AccountRole{Name: s.names.accountRole(), Create: cfg.APIGatewayAccountRole == AccountRoleCreate},
 		Account:            s.account,
 		Ready:              []pulumi.Resource{ledgerSchema.invocation},
 	}, s.opts)
@@ -140,21 +152,22 @@ type stage struct {
 
 // function declares one of the stage's functions: the artifact run as part
 // in the isolated subnets, with grants and an environment from settings.
-func (s stage) function(ctx *pulumi.Context, art function.Artifact, part, description string, memoryMB, timeoutSeconds int, grants []Grant, settings pulumix.Output[env.Config]) (*Function, error) {
+func (s stage) function(ctx *pulumi.Context, art function.Artifact, role *ExecutionRole, part, description string, memoryMB, timeoutSeconds int, grants []Grant, settings pulumix.Output[env.Config]) (*Function, error) {
 	f, err := NewFunction(ctx, part, FunctionArgs{
-		Name:             s.names.function(part),
-		RoleName:         s.names.role(part),
-		Description:      description,
-		Entrypoint:       part,
-		Artifact:         art,
-		MemoryMB:         memoryMB,
-		TimeoutSeconds:   timeoutSeconds,
-		LogRetentionDays: s.cfg.LogRetentionDays,
-		SubnetIDs:        s.network.SubnetIDs,
-		SecurityGroupID:  s.network.FunctionSecurityGroupID,
-		Environment:      environment(settings),
-		Grants:           grants,
-		Account:          s.account,
+		Name:                       s.names.function(part),
+		Role:                       role,
+		Description:                description,
+		Entrypoint:                 part,
+		Artifact:                   art,
+		MemoryMB:                   memoryMB,
+		TimeoutSeconds:             timeoutSeconds,
+		LogRetentionDays:           s.cfg.LogRetentionDays,
+		SubnetIDs:                  s.network.SubnetIDs,
+		SecurityGroupID:            s.network.FunctionSecurityGroupID,
+		ReplacementSecurityGroupID: s.network.DefaultSecurityGroupID,
+		Environment:                environment(settings),
+		Grants:                     grants,
+		Account:                    s.account,
 	}, s.opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s function: %w", part, err)
@@ -178,6 +191,7 @@ func (s stage) endpoint(ctx *pulumi.Context, spec endpointSpec, functions []*Fun
 		ClientSecurityGroupID: s.network.FunctionSecurityGroupID,
 		SecurityGroupName:     s.names.securityGroup(spec.name),
 		Access:                access,
+		PolicyOptional:        spec.policyOptional,
 	}, s.opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.name, err)
