@@ -1,13 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/privateledger/licences/deploy"
+	"github.com/privateledger/licences/infra"
 )
 
 // pulumiVersion's CLI is built from the Go module proxy by the test, through
@@ -32,14 +41,24 @@ func goBuild(t *testing.T, dir, out, pkg string, ldflags string) {
 	}
 }
 
-// engine builds the Pulumi CLI and the stand-in providers, and sets up the
-// environment the command runs in: a private Pulumi home, a file backend,
-// a passphrase and placeholder AWS credentials (nothing reaches AWS).
-func engine(t *testing.T) (pulumiRoot string) {
+// world is what the end-to-end test runs in: the Pulumi CLI and the
+// stand-in providers built, a private Pulumi home, a file backend, a
+// passphrase, placeholder AWS credentials (nothing reaches AWS), the
+// stand-in AWS account's file, and a copy of the project whose stack files
+// the test may edit.
+type world struct {
+	pulumiRoot string
+	backend    string
+	account    string
+	project    string
+}
+
+func newWorld(t *testing.T) world {
 	t.Helper()
 	repo, _ := filepath.Abs("../..")
-	pulumiRoot = t.TempDir()
-	goBuild(t, filepath.Join(repo, "tools", "pulumi"), filepath.Join(pulumiRoot, "bin", "pulumi"),
+	w := world{pulumiRoot: t.TempDir(), backend: t.TempDir(), project: t.TempDir()}
+	w.account = filepath.Join(t.TempDir(), "account.json")
+	goBuild(t, filepath.Join(repo, "tools", "pulumi"), filepath.Join(w.pulumiRoot, "bin", "pulumi"),
 		"github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
 		"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v"+pulumiVersion)
 
@@ -56,21 +75,91 @@ func engine(t *testing.T) (pulumiRoot string) {
 			t.Fatal(err)
 		}
 	}
+	copyProject(t, repo, w.project)
 	t.Setenv("PULUMI_HOME", home)
-	backend := t.TempDir()
-	t.Setenv("PULUMI_BACKEND_URL", "file://"+filepath.ToSlash(backend))
-	backendDir = backend
+	t.Setenv("PULUMI_BACKEND_URL", "file://"+filepath.ToSlash(w.backend))
 	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "end-to-end")
 	t.Setenv("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
 	t.Setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
 	t.Setenv("AWS_ACCESS_KEY_ID", "standin")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "standin")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	return pulumiRoot
+	t.Setenv("AWSPROVIDER_ACCOUNT", w.account)
+	return w
 }
 
-// backendDir is the file backend engine set up.
-var backendDir string
+// copyProject copies what the program needs to run (the project and stack
+// files, and what the handler builds from) to dst.
+func copyProject(t *testing.T, repo, dst string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(repo, "Pulumi*.yaml"))
+	for _, f := range append(files, filepath.Join(repo, "go.mod"), filepath.Join(repo, "go.sum")) {
+		b, err := os.ReadFile(f)
+		if err := errors.Join(err, os.WriteFile(filepath.Join(dst, filepath.Base(f)), b, 0o644)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tree := range []string{"function", "third_party"} {
+		err := filepath.WalkDir(filepath.Join(repo, tree), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(repo, path)
+			if d.IsDir() {
+				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// setConfig sets a key in a stage's stack file of the world's project.
+func (w world) setConfig(t *testing.T, stage, key, value string) {
+	t.Helper()
+	path := filepath.Join(w.project, "Pulumi."+stage+".yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), key+":") {
+			out = append(out, line)
+		}
+	}
+	at := slices.Index(out, "config:") + 1
+	if at == 0 {
+		t.Fatalf("Pulumi.%s.yaml has no config:", stage)
+	}
+	out = slices.Insert(out, at, "  "+key+": "+value)
+	if err := os.WriteFile(path, []byte(strings.Join(out, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// account reads the stand-in AWS account.
+func (w world) accountState(t *testing.T) (roles map[string]string, apiGatewayRole string) {
+	t.Helper()
+	b, err := os.ReadFile(w.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		Roles                    map[string]string `json:"roles"`
+		APIGatewayCloudWatchRole string            `json:"apiGatewayCloudWatchRole"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	return a.Roles, a.APIGatewayCloudWatchRole
+}
 
 // result is the command's --json answer.
 type result struct {
@@ -80,47 +169,86 @@ type result struct {
 	Outputs   map[string]any `json:"outputs"`
 }
 
-func TestEndToEndThroughTheRealEngine(t *testing.T) {
-	root := engine(t)
-	do := func(args ...string) result {
-		t.Helper()
-		args = append(args, "--stage", "dev", "--dir", "../..", "--pulumi-root", root, "--json")
-		code, stdout, stderr := runCmd(t, "", false, args...)
-		if code != 0 {
-			t.Fatalf("stack %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
-		}
-		var r result
+// run runs the command on a stage of the world's project and returns its
+// exit code, its result and its standard error.
+func (w world) run(t *testing.T, stage string, args ...string) (int, result, string) {
+	t.Helper()
+	args = append(args, "--stage", stage, "--dir", w.project, "--pulumi-root", w.pulumiRoot, "--json")
+	code, stdout, stderr := runCmd(t, "", false, args...)
+	var r result
+	if code == 0 {
 		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
-			t.Fatalf("stack %s printed %q: %v", args[0], stdout, err)
+			t.Fatalf("deploy %s printed %q: %v", strings.Join(args, " "), stdout, err)
 		}
-		return r
 	}
+	return code, r, stderr
+}
 
-	up := do("up", "--yes")
-	if up.Changes["create"] < 50 || up.Outputs["ledgerName"] != "licences-dev" {
-		t.Fatalf("first up: %+v", up)
+// do is run for an operation that must succeed.
+func (w world) do(t *testing.T, stage string, args ...string) result {
+	t.Helper()
+	code, r, stderr := w.run(t, stage, args...)
+	if code != 0 {
+		t.Fatalf("deploy %s --stage %s: exit %d\n%s", strings.Join(args, " "), stage, code, stderr)
 	}
-	for _, k := range []string{"apiUrl", "vpcId", "subnetIds", "qldbEndpointId", "qldbEndpointDnsNames", "functionSecurityGroupId", "qldbEndpointSecurityGroupId", "apiFunctionName", "migrationFunctionName"} {
+	return r
+}
+
+const accountRole = "licences-apigateway-cloudwatch-eu-west-2"
+
+// TestEndToEndThroughTheRealEngine runs stages through the real Pulumi
+// engine against the stand-in AWS account, which refuses what AWS would:
+//   - prod, alone in a fresh account, deploys: it creates API Gateway's
+//     account-wide CloudWatch role and points the account at it;
+//   - a second stage in the same account shares that role ("existing");
+//     a third that would create it again is refused (EntityAlreadyExists);
+//   - an up refused while another holds the stack's lock says so;
+//   - a second up changes nothing (the artifact is reproducible);
+//   - after AWS upgrades Aurora's minor version, a refresh and an up change
+//     nothing (no downgrade is asked for);
+//   - destroying prod leaves the account's role and setting, so the other
+//     stage's logging still works; then everything is destroyed.
+func TestEndToEndThroughTheRealEngine(t *testing.T) {
+	w := newWorld(t)
+
+	up := w.do(t, "prod", "up", "--yes")
+	if up.Changes["create"] < 50 || up.Outputs["ledgerName"] != "licences-prod" {
+		t.Fatalf("prod's first up: %+v", up)
+	}
+	for _, k := range []string{"apiUrl", "vpcId", "subnetIds", "qldbEndpointId", "qldbEndpointDnsNames", "qldbEndpointSecurityGroupId",
+		"functionSecurityGroupId", "apiFunctionName", "migrationFunctionName", "xrayEndpointId"} {
 		if up.Outputs[k] == nil {
 			t.Errorf("up has no output %s", k)
 		}
 	}
+	roles, setting := w.accountState(t)
+	if roles[accountRole] == "" || setting != roles[accountRole] {
+		t.Fatalf("after prod's up the account has roles %v and API Gateway role %q, want %s set", roles, setting, accountRole)
+	}
 	created := up.Changes["create"]
 
-	outputs := do("outputs")
-	if got, want := mustJSON(outputs.Outputs), mustJSON(up.Outputs); got != want {
-		t.Errorf("outputs %s, want what up reported %s", got, want)
+	if outputs := w.do(t, "prod", "outputs"); mustJSON(outputs.Outputs) != mustJSON(up.Outputs) {
+		t.Errorf("outputs %s, want what up reported %s", mustJSON(outputs.Outputs), mustJSON(up.Outputs))
+	}
+
+	// A second stage shares the account's role; one that would create it
+	// again is refused as IAM refuses it.
+	w.setConfig(t, "staging", "licences:apiGatewayAccountRole", "existing")
+	if staging := w.do(t, "staging", "up", "--yes"); staging.Outputs["databaseEndpoint"] == nil {
+		t.Errorf("staging's up: %+v", staging)
+	}
+	if code, _, stderr := w.run(t, "dev", "up", "--yes"); code != 1 || !strings.Contains(stderr, "EntityAlreadyExists") {
+		t.Errorf("dev creating the account role again: exit %d, stderr %s; want IAM's EntityAlreadyExists", code, stderr)
 	}
 
 	// Another update holding the stack's lock: the command says so plainly.
-	lockDir := filepath.Join(backendDir, ".pulumi", "locks", "organization", "licences", "dev")
+	lockDir := filepath.Join(w.backend, ".pulumi", "locks", "organization", "licences", "prod")
 	lock := filepath.Join(lockDir, "other-update.json")
 	if err := errors.Join(os.MkdirAll(lockDir, 0o755),
 		os.WriteFile(lock, []byte(`{"pid":4242,"username":"someone","hostname":"elsewhere","timestamp":"2026-11-25T09:00:00Z"}`), 0o644)); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runCmd(t, "", false, "up", "--yes", "--stage", "dev", "--dir", "../..", "--pulumi-root", root)
-	if code != 1 || !strings.Contains(stderr, "another update of this stack is in progress") {
+	if code, _, stderr := w.run(t, "prod", "up", "--yes"); code != 1 || !strings.Contains(stderr, "another update of this stack is in progress") {
 		t.Errorf("up while locked: exit %d, stderr %q; want 1 and the update-in-progress message", code, stderr)
 	}
 	if err := os.Remove(lock); err != nil {
@@ -129,25 +257,71 @@ func TestEndToEndThroughTheRealEngine(t *testing.T) {
 
 	// The same program, built again: the artifact is byte-identical, so
 	// the engine finds nothing to change.
-	again := do("up", "--yes")
-	for op, n := range again.Changes {
-		if op != "same" && n > 0 {
-			t.Errorf("second up changed things: %v", again.Changes)
-		}
-	}
-	if again.Changes["same"] != created {
-		t.Errorf("second up left %d the same, want all %d", again.Changes["same"], created)
-	}
+	again := w.do(t, "prod", "up", "--yes")
+	assertNoChanges(t, "prod's second up", again, created)
 
-	destroyed := do("destroy", "--yes")
-	if destroyed.Changes["delete"] != created {
+	// AWS upgrades Aurora's minor version; the stack must not ask for the
+	// version below.
+	t.Setenv("AWSPROVIDER_AURORA_VERSION", "16.9")
+	w.do(t, "staging", "refresh", "--yes")
+	stagingAgain := w.do(t, "staging", "up", "--yes")
+	assertNoChanges(t, "staging's up after a minor upgrade", stagingAgain, 0)
+
+	// Destroying prod, which created the account role, leaves the role and
+	// the setting: staging's access logs still have their role.
+	if destroyed := w.do(t, "prod", "destroy", "--yes"); destroyed.Changes["delete"] != created {
 		t.Errorf("destroy deleted %d, want %d", destroyed.Changes["delete"], created)
 	}
-	if empty := do("outputs"); len(empty.Outputs) != 0 {
+	roles, setting = w.accountState(t)
+	if roles[accountRole] == "" || setting != roles[accountRole] {
+		t.Errorf("after destroying prod the account has roles %v and API Gateway role %q: staging's logging lost its role", roles, setting)
+	}
+	assertNoChanges(t, "staging's up after prod's destroy", w.do(t, "staging", "up", "--yes"), 0)
+	if empty := w.do(t, "prod", "outputs"); len(empty.Outputs) != 0 {
 		t.Errorf("outputs after destroy: %v, want none", empty.Outputs)
 	}
-	if preview := do("preview"); preview.Changes["create"] != created {
+	if preview := w.do(t, "prod", "preview"); preview.Changes["create"] != created {
 		t.Errorf("preview after destroy would create %d, want all %d again: the stack is not empty", preview.Changes["create"], created)
+	}
+	w.do(t, "staging", "destroy", "--yes")
+}
+
+// assertNoChanges fails unless an operation left everything the same (and,
+// when want is set, that many resources).
+func assertNoChanges(t *testing.T, what string, r result, want int) {
+	t.Helper()
+	for op, n := range r.Changes {
+		if op != "same" && n > 0 {
+			t.Errorf("%s changed things: %v", what, r.Changes)
+		}
+	}
+	if want > 0 && r.Changes["same"] != want {
+		t.Errorf("%s left %d the same, want all %d", what, r.Changes["same"], want)
+	}
+}
+
+// TestUpRefusesWhatAWSWouldRefuse: a program whose security group rule
+// description holds an apostrophe, which EC2 refuses, fails its up through
+// the real engine at the stand-in provider, before anything is made.
+func TestUpRefusesWhatAWSWouldRefuse(t *testing.T) {
+	w := newWorld(t)
+	apostrophe := func(ctx *pulumi.Context) error {
+		err := ctx.RegisterStackTransformation(func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+			if args.Type != "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" {
+				return nil
+			}
+			props := args.Props.(*vpc.SecurityGroupIngressRuleArgs)
+			props.Description = pulumi.String("HTTPS from the functions' security group")
+			return &pulumi.ResourceTransformationResult{Props: props, Opts: args.Opts}
+		})
+		if err != nil {
+			return err
+		}
+		return infra.RunIn(w.project)(ctx)
+	}
+	_, err := deploy.Up(context.Background(), deploy.Options{Stage: "dev", Dir: w.project, PulumiRoot: w.pulumiRoot, Program: apostrophe})
+	if err == nil || !strings.Contains(err.Error(), "AWS refuses this") || !strings.Contains(err.Error(), "description") {
+		t.Fatalf("up with an apostrophe in a rule description: %v, want the stand-in's refusal", err)
 	}
 }
 

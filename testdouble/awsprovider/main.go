@@ -1,16 +1,26 @@
-// Command awsprovider is a stand-in for the aws and awsx resource providers, so
-// the stack runs through the real Pulumi engine with no cloud to reach. Run
-// as pulumi-resource-aws it keeps every resource's inputs as its state and
-// adds the outputs the program reads (ids, ARNs, URLs); run as
-// pulumi-resource-awsx it constructs the VPC component with subnet ids. Its
-// answers are deterministic, so a second `up` of an unchanged program has
-// nothing to do.
+// Command awsprovider is a stand-in for the aws and awsx resource providers,
+// so the stack runs through the real Pulumi engine with no cloud to reach.
+//
+// Run as pulumi-resource-aws it keeps every resource's inputs as its state
+// and adds the outputs the program reads (ids, ARNs, URLs). It refuses what
+// AWS would refuse: an input that breaks one of AWS's documented rules
+// (infra/awsrules), a physical name already taken in the account, a stage
+// with access logs while the account has no API Gateway CloudWatch role,
+// an account setting naming a role that does not exist, a lookup of a role
+// that does not exist, and an Aurora engine version below the one running.
+// The account lives in the file AWSPROVIDER_ACCOUNT names, shared by every
+// stack of a test. AWSPROVIDER_AURORA_VERSION, when set, is the version AWS
+// has upgraded Aurora clusters to, as a refresh then reads it.
+//
+// Run as pulumi-resource-awsx it constructs the VPC component, and refuses
+// to unless it is handed an explicit AWS provider.
+//
+// Its answers are deterministic, so a second `up` of an unchanged program
+// has nothing to do.
 package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,11 +28,12 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/privateledger/licences/infra/awsrules"
 )
 
 func main() {
@@ -68,8 +79,29 @@ func (p *standin) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulu
 	return &pulumirpc.GetSchemaResponse{Schema: fmt.Sprintf(`{"name":%q,"version":%q}`, p.name, p.version)}, nil
 }
 
+// CheckConfig checks the provider's own inputs (its default tags) as AWS
+// checks the tags it is then given.
 func (p *standin) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	return &pulumirpc.CheckResponse{Inputs: req.News}, nil
+	news, err := unmarshal(req.News)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.CheckResponse{Inputs: req.News, Failures: failures("pulumi:providers:aws", plainConfig(news))}, nil
+}
+
+// plainConfig is a provider's configuration as plain values: the engine
+// hands object-valued settings over as JSON text.
+func plainConfig(m resource.PropertyMap) map[string]any {
+	out := m.Mappable()
+	for k, v := range out {
+		if s, ok := v.(string); ok && strings.HasPrefix(s, "{") {
+			var obj map[string]any
+			if plainJSON(s, &obj) == nil {
+				out[k] = obj
+			}
+		}
+	}
+	return out
 }
 
 func (p *standin) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
@@ -86,8 +118,22 @@ func (p *standin) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) 
 	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true, AcceptResources: true, AcceptOutputs: true}, nil
 }
 
+// Check refuses inputs AWS would refuse (infra/awsrules).
 func (p *standin) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	return &pulumirpc.CheckResponse{Inputs: req.News}, nil
+	news, err := unmarshal(req.News)
+	if err != nil {
+		return nil, err
+	}
+	typ := string(resource.URN(req.Urn).Type())
+	return &pulumirpc.CheckResponse{Inputs: req.News, Failures: failures(typ, news.Mappable())}, nil
+}
+
+func failures(typ string, inputs map[string]any) []*pulumirpc.CheckFailure {
+	var out []*pulumirpc.CheckFailure
+	for _, v := range awsrules.Check(typ, inputs) {
+		out = append(out, &pulumirpc.CheckFailure{Property: v.Rule.Property, Reason: "AWS refuses this: " + v.Error()})
+	}
+	return out
 }
 
 // Diff compares the new inputs with the old ones: any difference is an
@@ -124,137 +170,59 @@ func (p *standin) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirp
 }
 
 func (p *standin) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	id, outs, err := p.state(req.Urn, req.Properties)
+	in, err := unmarshal(req.Properties)
 	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.CreateResponse{Id: id, Properties: outs}, nil
+	if req.Preview {
+		id, outs, err := p.state(req.Urn, in)
+		return &pulumirpc.CreateResponse{Id: id, Properties: outs}, err
+	}
+	if err := withAccount(func(a *accountState) error { return p.create(a, req.Urn, in) }); err != nil {
+		return nil, err
+	}
+	id, outs, err := p.state(req.Urn, in)
+	return &pulumirpc.CreateResponse{Id: id, Properties: outs}, err
 }
 
 func (p *standin) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	_, outs, err := p.state(req.Urn, req.News)
+	olds, err := unmarshal(req.Olds)
 	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.UpdateResponse{Properties: outs}, nil
-}
-
-func (p *standin) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	return &pulumirpc.ReadResponse{Id: req.Id, Properties: req.Properties, Inputs: req.Inputs}, nil
-}
-
-func (p *standin) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	return &emptypb.Empty{}, nil
-}
-
-// state is a resource's id and outputs: its inputs and what AWS would add.
-func (p *standin) state(urnString string, props *structpb.Struct) (string, *structpb.Struct, error) {
-	in, err := unmarshal(props)
+	news, err := unmarshal(req.News)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	urn := resource.URN(urnString)
-	typ, name := string(urn.Type()), urn.Name()
-	sum := sha256.Sum256([]byte(urnString))
-	id := strings.ToLower(strings.Split(typ, ":")[2]) + "-" + hex.EncodeToString(sum[:6])
-	out := in.Copy()
-	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
-	str := func(k string) string {
-		if v, ok := in[resource.PropertyKey(k)]; ok && v.IsString() {
-			return v.StringValue()
-		}
-		return name
-	}
-	arn := func(service, res string) string {
-		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, p.region, account, res)
-	}
-	switch typ {
-	case "aws:iam/role:Role":
-		id = str("name")
-		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", account, id))
-		set("name", id)
-	case "aws:qldb/ledger:Ledger":
-		id = str("name")
-		set("arn", arn("qldb", "ledger/"+id))
-	case "aws:lambda/function:Function":
-		id = str("name")
-		set("arn", arn("lambda", "function:"+id))
-		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", p.region, arn("lambda", "function:"+id)))
-	case "aws:cloudwatch/logGroup:LogGroup":
-		id = str("name")
-		set("arn", arn("logs", "log-group:"+id))
-	case "aws:kms/key:Key":
-		set("arn", arn("kms", "key/"+id))
-		set("keyId", id)
-	case "aws:apigateway/restApi:RestApi":
-		set("rootResourceId", "root-"+id)
-		set("executionArn", arn("execute-api", id))
-	case "aws:apigateway/stage:Stage":
-		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", id, p.region, str("stageName")))
-	case "aws:ec2/vpcEndpoint:VpcEndpoint":
-		set("dnsEntries", []any{map[string]any{"dnsName": id + ".vpce.amazonaws.com", "hostedZoneId": "Z1"}})
-	case "aws:lambda/invocation:Invocation":
-		set("result", `{"schemaVersion":1}`)
-	}
-	s, err := marshal(out)
-	return id, s, err
-}
-
-func (p *standin) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	var out map[string]any
-	switch req.Tok {
-	case "aws:index/getRegion:getRegion":
-		out = map[string]any{"name": p.region, "id": p.region}
-	case "aws:index/getPartition:getPartition":
-		out = map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		out = map[string]any{"accountId": account, "arn": "arn:aws:iam::" + account + ":user/standin", "userId": "AIDASTANDIN", "id": account}
-	default:
-		return nil, fmt.Errorf("awsprovider: no function %s", req.Tok)
-	}
-	s, err := marshal(resource.NewPropertyMapFromMap(out))
-	return &pulumirpc.InvokeResponse{Return: s}, err
-}
-
-// vpc is the awsx VPC component as the stand-in constructs it.
-type vpc struct {
-	pulumi.ResourceState
-	VpcID             pulumi.StringOutput      `pulumi:"vpcId"`
-	IsolatedSubnetIDs pulumi.StringArrayOutput `pulumi:"isolatedSubnetIds"`
-}
-
-func (p *standin) Construct(ctx context.Context, req *pulumirpc.ConstructRequest) (*pulumirpc.ConstructResponse, error) {
-	return provider.Construct(ctx, req, p.host.EngineConn(), func(ctx *pulumi.Context, typ, name string, inputs provider.ConstructInputs, options pulumi.ResourceOption) (*provider.ConstructResult, error) {
-		if typ != "awsx:ec2:Vpc" {
-			return nil, fmt.Errorf("awsprovider: no component %s", typ)
-		}
-		args, err := inputs.Map()
-		if err != nil {
+	if !req.Preview {
+		if err := withAccount(func(a *accountState) error { return p.update(a, req.Urn, olds, news) }); err != nil {
 			return nil, err
 		}
-		v := &vpc{}
-		if err := ctx.RegisterComponentResource(typ, name, v, options); err != nil {
+	}
+	_, outs, err := p.state(req.Urn, news)
+	return &pulumirpc.UpdateResponse{Properties: outs}, err
+}
+
+// Read is what a refresh sees: the resource as it was left, but for what
+// AWS changes by itself (an Aurora minor version upgrade).
+func (p *standin) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	props, inputs := req.Properties, req.Inputs
+	if v := os.Getenv("AWSPROVIDER_AURORA_VERSION"); v != "" && isAurora(resource.URN(req.Urn).Type()) {
+		var err error
+		if props, err = withEngineVersion(props, v); err != nil {
 			return nil, err
 		}
-		n := 2
-		if az, ok := args["numberOfAvailabilityZones"].(pulumi.Float64); ok {
-			n = int(az)
-		}
-		sum := sha256.Sum256([]byte(name))
-		tag := hex.EncodeToString(sum[:4])
-		subnets := pulumi.StringArray{}
-		for i := range n {
-			subnets = append(subnets, pulumi.String(fmt.Sprintf("subnet-%s%d", tag, i)))
-		}
-		state := pulumi.Map{
-			"vpcId":             pulumi.String("vpc-" + tag),
-			"isolatedSubnetIds": subnets,
-			"privateSubnetIds":  pulumi.StringArray{},
-			"publicSubnetIds":   pulumi.StringArray{},
-		}
-		if err := ctx.RegisterResourceOutputs(v, state); err != nil {
+		if inputs, err = withEngineVersion(inputs, v); err != nil {
 			return nil, err
 		}
-		return &provider.ConstructResult{URN: v.URN(), State: state}, nil
-	})
+	}
+	return &pulumirpc.ReadResponse{Id: req.Id, Properties: props, Inputs: inputs}, nil
+}
+
+func (p *standin) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	props, err := unmarshal(req.Properties)
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, withAccount(func(a *accountState) error { p.release(a, req.Urn, props); return nil })
 }

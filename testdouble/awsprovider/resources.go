@@ -1,0 +1,209 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/privateledger/licences/infra/awsrules"
+)
+
+// awsError is an error as AWS words it: its code, then its message.
+func awsError(code, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", code, fmt.Sprintf(format, args...))
+}
+
+func plainJSON(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func str(m resource.PropertyMap, k string) string {
+	if v, ok := m[resource.PropertyKey(k)]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+// physicalName is the name AWS knows a resource by, if it has one.
+func physicalName(typ tokens.Type, in resource.PropertyMap) string {
+	prop, ok := awsrules.PhysicalName(string(typ))
+	if !ok {
+		return ""
+	}
+	return str(in, prop)
+}
+
+// create applies what creating the resource does to the account, or
+// refuses as AWS would.
+func (p *standin) create(a *accountState, urn string, in resource.PropertyMap) error {
+	typ := resource.URN(urn).Type()
+	if name := physicalName(typ, in); name != "" {
+		key := string(typ) + " " + name
+		if owner, taken := a.Names[key]; taken && owner != urn {
+			if typ == "aws:iam/role:Role" {
+				return awsError("EntityAlreadyExists", "Role with name %s already exists.", name)
+			}
+			return awsError("ResourceAlreadyExists", "%s %s already exists in this account and region", typ, name)
+		}
+		a.Names[key] = urn
+	}
+	switch typ {
+	case "aws:iam/role:Role":
+		a.Roles[str(in, "name")] = roleARN(str(in, "name"))
+	case "aws:apigateway/account:Account":
+		return setAccountRole(a, str(in, "cloudwatchRoleArn"))
+	case "aws:apigateway/stage:Stage":
+		return stageLogging(a, in)
+	}
+	return nil
+}
+
+// update applies an update, or refuses it as AWS would.
+func (p *standin) update(a *accountState, urn string, olds, news resource.PropertyMap) error {
+	switch typ := resource.URN(urn).Type(); {
+	case typ == "aws:apigateway/account:Account":
+		return setAccountRole(a, str(news, "cloudwatchRoleArn"))
+	case typ == "aws:apigateway/stage:Stage":
+		return stageLogging(a, news)
+	case isAurora(typ):
+		from, to := str(olds, "engineVersion"), str(news, "engineVersion")
+		if to != "" && versionLess(to, from) {
+			return awsError("InvalidParameterCombination", "Cannot upgrade aurora-postgresql from %s to %s", from, to)
+		}
+	}
+	return nil
+}
+
+// release frees what a deleted resource held.
+func (p *standin) release(a *accountState, urn string, props resource.PropertyMap) {
+	typ := resource.URN(urn).Type()
+	if name := physicalName(typ, props); name != "" && a.Names[string(typ)+" "+name] == urn {
+		delete(a.Names, string(typ)+" "+name)
+	}
+	if typ == "aws:iam/role:Role" {
+		delete(a.Roles, str(props, "name"))
+	}
+}
+
+func roleARN(name string) string { return fmt.Sprintf("arn:aws:iam::%s:role/%s", account, name) }
+
+// setAccountRole points API Gateway's account settings at a role, which
+// must exist.
+func setAccountRole(a *accountState, arn string) error {
+	for _, r := range a.Roles {
+		if r == arn {
+			a.APIGatewayCloudWatchRole = arn
+			return nil
+		}
+	}
+	return awsError("BadRequestException", "The role ARN does not have required permissions set to API Gateway")
+}
+
+// stageLogging refuses a stage with access logs while the account has no
+// CloudWatch role, or one that no longer exists.
+func stageLogging(a *accountState, in resource.PropertyMap) error {
+	if _, logs := in["accessLogSettings"]; !logs {
+		return nil
+	}
+	for _, r := range a.Roles {
+		if r == a.APIGatewayCloudWatchRole {
+			return nil
+		}
+	}
+	return awsError("BadRequestException", "CloudWatch Logs role ARN must be set in account settings to enable logging")
+}
+
+func isAurora(typ tokens.Type) bool {
+	return typ == "aws:rds/cluster:Cluster" || typ == "aws:rds/clusterInstance:ClusterInstance"
+}
+
+// versionLess compares dotted versions numerically.
+func versionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, _ := strconv.Atoi(as[i])
+		y, _ := strconv.Atoi(bs[i])
+		if x != y {
+			return x < y
+		}
+	}
+	return len(as) < len(bs)
+}
+
+// withEngineVersion sets engineVersion in a marshalled property map.
+func withEngineVersion(s *structpb.Struct, version string) (*structpb.Struct, error) {
+	if s == nil {
+		return nil, nil
+	}
+	m, err := unmarshal(s)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := m["engineVersion"]; ok {
+		m["engineVersion"] = resource.NewPropertyValue(version)
+	}
+	return marshal(m)
+}
+
+// state is a resource's id and outputs: its inputs and what AWS would add.
+func (p *standin) state(urnString string, in resource.PropertyMap) (string, *structpb.Struct, error) {
+	urn := resource.URN(urnString)
+	typ, name := string(urn.Type()), urn.Name()
+	sum := sha256.Sum256([]byte(urnString))
+	id := strings.ToLower(strings.Split(typ, ":")[2]) + "-" + hex.EncodeToString(sum[:6])
+	out := in.Copy()
+	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	named := func(k string) string {
+		if s := str(in, k); s != "" {
+			return s
+		}
+		return name
+	}
+	arn := func(service, res string) string {
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, p.region, account, res)
+	}
+	switch typ {
+	case "aws:iam/role:Role":
+		id = named("name")
+		set("arn", roleARN(id))
+		set("name", id)
+	case "aws:qldb/ledger:Ledger":
+		id = named("name")
+		set("arn", arn("qldb", "ledger/"+id))
+	case "aws:lambda/function:Function":
+		id = named("name")
+		set("arn", arn("lambda", "function:"+id))
+		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", p.region, arn("lambda", "function:"+id)))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		id = named("name")
+		set("arn", arn("logs", "log-group:"+id))
+	case "aws:kms/key:Key":
+		set("arn", arn("kms", "key/"+id))
+		set("keyId", id)
+	case "aws:apigateway/restApi:RestApi":
+		set("rootResourceId", "root-"+id)
+		set("executionArn", arn("execute-api", id))
+	case "aws:apigateway/stage:Stage":
+		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", id, p.region, named("stageName")))
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		set("dnsEntries", []any{map[string]any{"dnsName": id + ".vpce.amazonaws.com", "hostedZoneId": "Z1"}})
+	case "aws:lambda/invocation:Invocation":
+		set("result", `{"schemaVersion":1}`)
+	case "aws:rds/cluster:Cluster":
+		id = named("clusterIdentifier")
+		set("arn", arn("rds", "cluster:"+id))
+		set("endpoint", id+".cluster-standin."+p.region+".rds.amazonaws.com")
+		set("clusterResourceId", "cluster-"+strings.ToUpper(hex.EncodeToString(sum[:8])))
+		set("masterUserSecrets", []any{map[string]any{"secretArn": arn("secretsmanager", "secret:rds!cluster-"+hex.EncodeToString(sum[:4])), "secretStatus": "active"}})
+	case "aws:rds/clusterInstance:ClusterInstance":
+		id = named("identifier")
+		set("arn", arn("rds", "db:"+id))
+	}
+	s, err := marshal(out)
+	return id, s, err
+}
