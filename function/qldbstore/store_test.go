@@ -49,6 +49,29 @@ func TestConcurrentPointAdditionsUnderFaults(t *testing.T) {
 	storetest.ConcurrentPoints(t, s)
 }
 
+// The faults the README gives for running against a misbehaving ledger
+// from the command line (cmd/localqldb -fault …): the store's conformance
+// suite holds under them.
+func TestConformanceUnderCommandLineFaults(t *testing.T) {
+	specs := []string{
+		"command=CommitTransaction,error=OccConflictException,p=0.2",
+		"command=ExecuteStatement,error=InvalidSessionException,p=0.05",
+		"command=StartTransaction,error=CapacityExceededException,p=0.05",
+		"command=ExecuteStatement,delay=2ms,p=0.5",
+	}
+	storetest.Run(t, func(t *testing.T) licence.Store {
+		srv, s := newStore(t)
+		for _, spec := range specs {
+			f, err := localqldb.ParseFault(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Inject(f)
+		}
+		return s
+	})
+}
+
 func TestMigrateIsIdempotent(t *testing.T) {
 	_, s := newStore(t) // migrated once already
 	m, err := s.Migrate(context.Background())

@@ -1,7 +1,12 @@
 package localqldb
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -94,3 +99,64 @@ func (s *Server) fault(cmd string, req *request) error {
 	}
 	return &apiError{Type: hit.Error, Status: status, Message: "injected fault"}
 }
+
+// ParseFault reads a fault from its command-line form: comma-separated
+// key=value pairs, as in
+//
+//	command=CommitTransaction,error=OccConflictException,p=0.1
+//	command=ExecuteStatement,delay=200ms
+//	error=CapacityExceededException,p=0.05,times=10
+//
+// Keys: command (a SendCommand command; none means every one), error (one
+// of the kinds above; none means only delay), delay (a Go duration), p
+// (the chance a call is hit, 0 to 1; none means every call) and times (how
+// many calls it hits; none means no limit). A fault must fail or delay.
+func ParseFault(spec string) (Fault, error) {
+	var f Fault
+	for _, kv := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return Fault{}, fmt.Errorf("fault %q: %q is not key=value", spec, kv)
+		}
+		var err error
+		switch k {
+		case "command":
+			if !slices.Contains(commands, v) {
+				return Fault{}, fmt.Errorf("fault %q: command %q: want one of %s", spec, v, strings.Join(commands, ", "))
+			}
+			f.Command = v
+		case "error":
+			if !slices.Contains(faultKinds, v) {
+				return Fault{}, fmt.Errorf("fault %q: error %q: want one of %s", spec, v, strings.Join(faultKinds, ", "))
+			}
+			f.Error = v
+		case "delay":
+			f.Delay, err = time.ParseDuration(v)
+		case "p":
+			f.Probability, err = strconv.ParseFloat(v, 64)
+			if err == nil && (f.Probability <= 0 || f.Probability > 1) {
+				err = errors.New("want more than 0 and at most 1")
+			}
+		case "times":
+			f.Times, err = strconv.Atoi(v)
+			if err == nil && f.Times < 1 {
+				err = errors.New("want at least 1")
+			}
+		default:
+			return Fault{}, fmt.Errorf("fault %q: unknown key %q: want command, error, delay, p or times", spec, k)
+		}
+		if err != nil {
+			return Fault{}, fmt.Errorf("fault %q: %s=%s: %w", spec, k, v, err)
+		}
+	}
+	if f.Error == "" && f.Delay <= 0 {
+		return Fault{}, fmt.Errorf("fault %q: give an error, a delay or both", spec)
+	}
+	return f, nil
+}
+
+// faultKinds and commands are what a fault may name.
+var (
+	faultKinds = []string{OCCConflict, InvalidSession, CapacityExceeded, RateExceeded, InternalFailure}
+	commands   = []string{"StartSession", "StartTransaction", "ExecuteStatement", "FetchPage", "CommitTransaction", "AbortTransaction", "EndSession"}
+)

@@ -2,6 +2,7 @@ package localqldb
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"sync"
@@ -10,33 +11,56 @@ import (
 	"github.com/privateledger/licences/function/docid"
 )
 
+// QLDB's fixed quotas, which the local ledger holds every transaction to
+// (https://docs.aws.amazon.com/qldb/latest/developerguide/limits.html).
+const (
+	maxActiveTables        = 20
+	maxTables              = 40 // active and inactive
+	maxIndexesPerTable     = 5
+	maxDocumentsPerTx      = 40
+	maxRedactionsPerTx     = 1
+	maxDocumentBytes       = 128 << 10 // in Ion binary
+	maxParameterBytes      = 128 << 10 // in Ion binary
+	maxParameterTextBytes  = 1 << 20   // in Ion text
+	maxStatementCharacters = 100000
+	maxTransactionBytes    = 4 << 20
+	transactionTimeout     = 30 * time.Second
+	maxSessions            = 3000
+)
+
 // ledger is an in-memory ledger: tables of documents, each keeping every
 // revision, changed only by transactions that pass QLDB's optimistic
 // concurrency check at commit.
 type ledger struct {
 	name string
 	now  func() time.Time
+	// redactionDelay is how long a redaction takes to complete after its
+	// transaction commits: QLDB redacts asynchronously.
+	redactionDelay time.Duration
 
 	mu      sync.Mutex
-	tables  map[string]*table
-	seq     int64          // sequence number of the last commit
-	commits []commitRecord // recent commits, for the concurrency check
+	tables  map[string]*table // by name
+	byID    map[string]*table // by table id
+	seq     int64             // sequence number of the last commit
+	commits []commitRecord    // recent commits, for the concurrency check
+	pending []redaction       // redactions not yet complete
 }
 
 type table struct {
 	id      string
 	name    string
-	indexes []string
+	indexes []string // indexed top-level fields
 	docs    map[string]*document
+	order   []string // document ids, in the order inserted
 }
 
 type document struct {
 	id        string
-	revisions []revision
+	revisions []*revision
 }
 
 // current is the document's latest data, or nil once deleted.
-func (d *document) current() map[string]any {
+func (d *document) current() *value {
 	return d.revisions[len(d.revisions)-1].data
 }
 
@@ -45,7 +69,17 @@ type revision struct {
 	txID    string
 	txTime  time.Time
 	seq     int64
-	data    map[string]any // nil: the revision deleted the document
+	data    *value // nil: the revision deleted the document, or was redacted
+	// dataHash is the Ion hash of the data; once redacted it is all that
+	// remains of it.
+	dataHash []byte
+	redacted bool
+}
+
+// redaction is a REDACT_REVISION request waiting to complete.
+type redaction struct {
+	rev *revision
+	at  time.Time
 }
 
 // commitRecord is what one committed transaction wrote.
@@ -58,30 +92,38 @@ type commitRecord struct {
 type write struct {
 	table  string
 	docID  string
-	before map[string]any // nil for an insert
-	after  map[string]any // nil for a delete
+	before *value // nil for an insert
+	after  *value // nil for a delete
 }
 
-// read is what a transaction's result depended on: a document by id, or
-// every document of a table whose field equals value.
+// read is what a transaction's result depended on: a document by id, the
+// documents an indexed equality found, or the whole table (a scan).
 type read struct {
 	table string
 	docID string
 	field string
-	value any
+	value *value
+	scan  bool
 }
 
-// matches reports whether a write touches what r read.
-func (r read) matches(w write) bool {
-	if r.table != w.table {
+// conflicts reports whether a write touches what r read, as QLDB decides
+// it: a scan conflicts with any write to the table, an indexed lookup with
+// writes to documents the value matches before or after, a read by id with
+// writes to that document.
+func (r read) conflicts(w write) bool {
+	switch {
+	case r.table != w.table:
 		return false
-	}
-	if r.docID != "" {
+	case r.scan:
+		return true
+	case r.docID != "":
 		return r.docID == w.docID
 	}
-	for _, data := range []map[string]any{w.before, w.after} {
-		if data != nil && equal(data[r.field], r.value) {
-			return true
+	for _, data := range []*value{w.before, w.after} {
+		if v, ok := data.get(r.field); ok {
+			if t, _ := compare(v, r.value, "="); t == yes {
+				return true
+			}
 		}
 	}
 	return false
@@ -94,27 +136,40 @@ const maxCommitRecords = 10000
 // txn is an open transaction: what it read, and its writes, held back until
 // commit.
 type txn struct {
-	id       string
-	startSeq int64
-	digest   *digest
-	reads    []read
-	writes   []write
-	ddl      []func(*ledger) error
+	id         string
+	started    time.Time
+	startSeq   int64
+	digest     *digest
+	statements int
+	reads      []read
+	writes     []write
+	ddl        []func(*ledger) error
+	hasDDL     bool
+	redactions []*revision
 }
 
-func newLedger(name string, now func() time.Time) *ledger {
-	return &ledger{name: name, now: now, tables: map[string]*table{}}
+func newLedger(name string, now func() time.Time, redactionDelay time.Duration) *ledger {
+	return &ledger{name: name, now: now, redactionDelay: redactionDelay, tables: map[string]*table{}, byID: map[string]*table{}}
 }
 
 func (l *ledger) begin() (*txn, error) {
-	id := newID()
+	id := docid.New()
 	d, err := newDigest(id)
 	if err != nil {
 		return nil, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return &txn{id: id, startSeq: l.seq, digest: d}, nil
+	return &txn{id: id, started: l.now(), startSeq: l.seq, digest: d}, nil
+}
+
+// expired reports whether the transaction has outlived QLDB's 30 seconds.
+func (l *ledger) expired(t *txn) error {
+	if l.now().Sub(t.started) > transactionTimeout {
+		return &apiError{Type: "InvalidSessionException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("Transaction %s has expired", t.id)}
+	}
+	return nil
 }
 
 // errOCC is returned by commit when another transaction changed what this
@@ -126,8 +181,14 @@ func (e errOCC) Error() string {
 }
 
 // commit applies the transaction's writes unless a transaction committed
-// since it began wrote what it read.
+// since it began wrote what it read, or the transaction breaks a limit.
 func (l *ledger) commit(t *txn) error {
+	if err := l.expired(t); err != nil {
+		return err
+	}
+	if err := t.withinLimits(); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.commits) > 0 && t.startSeq < l.commits[0].seq-1 {
@@ -139,7 +200,7 @@ func (l *ledger) commit(t *txn) error {
 		}
 		for _, w := range c.writes {
 			for _, r := range t.reads {
-				if r.matches(w) {
+				if r.conflicts(w) {
 					return errOCC{t.id}
 				}
 			}
@@ -150,7 +211,7 @@ func (l *ledger) commit(t *txn) error {
 			return err
 		}
 	}
-	if len(t.writes) == 0 {
+	if len(t.writes) == 0 && len(t.redactions) == 0 {
 		return nil
 	}
 	l.seq++
@@ -161,11 +222,22 @@ func (l *ledger) commit(t *txn) error {
 		if doc == nil {
 			doc = &document{id: w.docID}
 			tab.docs[w.docID] = doc
+			tab.order = append(tab.order, w.docID)
 		}
-		doc.revisions = append(doc.revisions, revision{
-			version: len(doc.revisions), txID: t.id, txTime: at, seq: l.seq, data: w.after,
-		})
+		rev := &revision{version: len(doc.revisions), txID: t.id, txTime: at, seq: l.seq, data: w.after}
+		if w.after != nil {
+			h, err := w.after.hash()
+			if err != nil {
+				return err
+			}
+			rev.dataHash = h
+		}
+		doc.revisions = append(doc.revisions, rev)
 	}
+	for _, rev := range t.redactions {
+		l.pending = append(l.pending, redaction{rev, at.Add(l.redactionDelay)})
+	}
+	l.completeRedactions()
 	l.commits = append(l.commits, commitRecord{seq: l.seq, writes: t.writes})
 	if len(l.commits) > maxCommitRecords {
 		l.commits = l.commits[len(l.commits)-maxCommitRecords:]
@@ -173,56 +245,124 @@ func (l *ledger) commit(t *txn) error {
 	return nil
 }
 
-// find returns the documents of a table that satisfy p as the transaction
-// sees them: committed documents with its own writes laid over them, in a
-// stable order. A lookup by id touches one document; a lookup by field
-// scans the table, comparing cheaply.
-func (l *ledger) find(t *txn, tableName string, p predicate) ([]viewDoc, error) {
-	l.mu.Lock()
-	tab, ok := l.tables[tableName]
-	if !ok {
-		l.mu.Unlock()
-		return nil, badRequest("No such table: %s", tableName)
-	}
-	var out []viewDoc
-	if p.byID {
-		if d := tab.docs[p.value.(string)]; d != nil && d.current() != nil {
-			out = append(out, viewDoc{d.id, d.current()})
+// completeRedactions carries out the redactions whose time has come: the
+// revision's data goes, its hash stays. l.mu is held.
+func (l *ledger) completeRedactions() {
+	now := l.now()
+	l.pending = slices.DeleteFunc(l.pending, func(r redaction) bool {
+		if now.Before(r.at) {
+			return false
 		}
-	} else {
-		for id, d := range tab.docs {
-			if cur := d.current(); cur != nil && equal(cur[p.field], p.value) {
-				out = append(out, viewDoc{id, cur})
-			}
-		}
-	}
-	l.mu.Unlock()
+		r.rev.data, r.rev.redacted = nil, true
+		return true
+	})
+}
+
+// withinLimits checks the transaction against QLDB's per-transaction
+// quotas before it commits.
+func (t *txn) withinLimits() error {
+	docs := map[string]bool{}
+	size := 0
 	for _, w := range t.writes {
-		if w.table != tableName {
+		docs[w.table+"/"+w.docID] = true
+		if w.after != nil {
+			b, err := w.after.binary()
+			if err != nil {
+				return err
+			}
+			size += len(b)
+		}
+	}
+	switch {
+	case len(docs) > maxDocumentsPerTx:
+		return badRequest("Transaction %s modifies %d documents: at most %d documents may be modified in a transaction", t.id, len(docs), maxDocumentsPerTx)
+	case size > maxTransactionBytes:
+		return badRequest("Transaction %s writes %d bytes: a transaction may be at most 4 MB", t.id, size)
+	}
+	return nil
+}
+
+// checkDocument refuses a document over QLDB's size limit.
+func checkDocument(v *value) error {
+	b, err := v.binary()
+	if err != nil {
+		return err
+	}
+	if len(b) > maxDocumentBytes {
+		return badRequest("Document is %d bytes in Ion binary: a document may be at most 128 KB", len(b))
+	}
+	return nil
+}
+
+// viewDoc is a document as a transaction sees it.
+type viewDoc struct {
+	id   string
+	data *value
+}
+
+// view returns the documents of a table as the transaction sees them:
+// committed documents with its own writes laid over them, in insertion
+// order. l.mu is held.
+func (l *ledger) view(t *txn, tab *table) []viewDoc {
+	var out []viewDoc
+	seen := map[string]int{}
+	for _, id := range tab.order {
+		if cur := tab.docs[id].current(); cur != nil {
+			seen[id] = len(out)
+			out = append(out, viewDoc{id, cur})
+		}
+	}
+	for _, w := range t.writes {
+		if w.table != tab.name {
 			continue
 		}
-		out = slices.DeleteFunc(out, func(d viewDoc) bool { return d.id == w.docID })
-		if w.after != nil && p.holds(w.docID, w.after) {
+		i, ok := seen[w.docID]
+		switch {
+		case ok && w.after == nil:
+			out[i].data = nil
+		case ok:
+			out[i].data = w.after
+		case w.after != nil:
+			seen[w.docID] = len(out)
 			out = append(out, viewDoc{w.docID, w.after})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
-	return out, nil
+	return slices.DeleteFunc(out, func(d viewDoc) bool { return d.data == nil })
 }
 
-// hasTable reports whether the table exists.
-func (l *ledger) hasTable(name string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, ok := l.tables[name]
-	return ok
+// table returns a table by name.
+func (l *ledger) table(name string) (*table, error) {
+	tab, ok := l.tables[name]
+	if !ok {
+		return nil, badRequest("No such table: %s", name)
+	}
+	return tab, nil
 }
 
-type viewDoc struct {
-	id   string
-	data map[string]any
+func (l *ledger) activeTables() int { return len(l.tables) }
+
+// catalog is information_schema.user_tables: each table with its indexes.
+// l.mu is held.
+func (l *ledger) catalog() []*value {
+	names := make([]string, 0, len(l.tables))
+	for n := range l.tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var rows []*value
+	for _, n := range names {
+		tab := l.tables[n]
+		indexes := ionList()
+		for _, f := range tab.indexes {
+			indexes.items = append(indexes.items, ionStruct(
+				field{"indexId", ionString(tab.id + "-" + f)}, field{"expr", ionString("[" + f + "]")}, field{"status", ionString("ONLINE")}))
+		}
+		rows = append(rows, ionStruct(field{"name", ionString(tab.name)}, field{"tableId", ionString(tab.id)},
+			field{"status", ionString("ACTIVE")}, field{"indexes", indexes}))
+	}
+	return rows
 }
 
-// newID returns a random id in the shape QLDB uses for documents and
-// transactions.
+// newID returns a random id in the shape QLDB uses for documents,
+// transactions and sessions.
 func newID() string { return docid.New() }

@@ -1,9 +1,11 @@
 // Package localqldb is a local stand-in for Amazon QLDB's session service:
 // an HTTP server that speaks QLDBSession.SendCommand over AWS JSON 1.0, as
 // the real service does, so the official driver and the AWS SDK run against
-// it unchanged. It keeps Ion documents with every revision, checks commit
-// digests and optimistic concurrency as QLDB does, understands the PartiQL
-// statements the licence store runs, and injects faults on demand.
+// it unchanged. It checks every request's Signature Version 4, keeps
+// documents as Ion with every revision, checks commit digests, optimistic
+// concurrency and QLDB's quotas as QLDB does, runs a subset of PartiQL with
+// PartiQL's semantics (refusing the rest, never guessing), redacts
+// revisions, and injects faults on demand.
 //
 // It backs the handler's tests and `go run ./cmd/localqldb`.
 package localqldb
@@ -29,11 +31,20 @@ type Options struct {
 	Now func() time.Time
 	// Seed seeds the randomness of probabilistic faults.
 	Seed int64
+	// RedactionDelay is how long a redaction takes to complete after its
+	// transaction commits (QLDB redacts asynchronously); 0 completes it at
+	// commit.
+	RedactionDelay time.Duration
+	// SessionLifetime is how long a session lives; 0 means 15 minutes
+	// (QLDB discards sessions after 13 to 17).
+	SessionLifetime time.Duration
 }
 
 // Server is the local session service. Use it as an http.Handler.
 type Server struct {
 	ledger   *ledger
+	now      func() time.Time
+	lifetime time.Duration
 	pageSize int
 
 	mu       sync.Mutex
@@ -44,8 +55,9 @@ type Server struct {
 }
 
 type session struct {
-	txn   *txn
-	pages map[string][][]byte // page token → the values after it
+	started time.Time
+	txn     *txn
+	pages   map[string][][]byte // page token → the values after it
 }
 
 // New returns a Server with an empty ledger.
@@ -56,8 +68,13 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.SessionLifetime <= 0 {
+		opts.SessionLifetime = 15 * time.Minute
+	}
 	return &Server{
-		ledger:   newLedger(opts.LedgerName, opts.Now),
+		ledger:   newLedger(opts.LedgerName, opts.Now, opts.RedactionDelay),
+		now:      opts.Now,
+		lifetime: opts.SessionLifetime,
 		pageSize: opts.PageSize,
 		sessions: map[string]*session{},
 		calls:    map[string]int{},
@@ -121,7 +138,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("unsupported operation %q", r.Header.Get("X-Amz-Target")))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
 		writeError(w, badRequest("read request: %v", err))
 		return
@@ -184,7 +201,11 @@ func (s *Server) dispatch(req *request) (map[string]any, error) {
 		}
 		token := newID()
 		s.mu.Lock()
-		s.sessions[token] = &session{pages: map[string][][]byte{}}
+		if len(s.sessions) >= maxSessions {
+			s.mu.Unlock()
+			return nil, limitExceeded("The ledger has %d active sessions: at most %d", maxSessions, maxSessions)
+		}
+		s.sessions[token] = &session{started: s.now(), pages: map[string][][]byte{}}
 		s.mu.Unlock()
 		return map[string]any{cmd: map[string]any{"SessionToken": token}}, nil
 	}
@@ -195,7 +216,11 @@ func (s *Server) dispatch(req *request) (map[string]any, error) {
 	sess := s.sessions[*req.SessionToken]
 	s.mu.Unlock()
 	if sess == nil {
-		return nil, &apiError{Type: "InvalidSessionException", Status: http.StatusBadRequest, Message: "Session not found or expired"}
+		return nil, &apiError{Type: "InvalidSessionException", Status: http.StatusBadRequest, Message: "No such session"}
+	}
+	if s.now().Sub(sess.started) > s.lifetime {
+		s.endSession(*req.SessionToken)
+		return nil, &apiError{Type: "InvalidSessionException", Status: http.StatusBadRequest, Message: fmt.Sprintf("Session %s has expired", *req.SessionToken)}
 	}
 
 	switch cmd {
@@ -213,20 +238,24 @@ func (s *Server) dispatch(req *request) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		params := make([][]byte, len(x.Parameters))
+		params := make([]param, len(x.Parameters))
 		for i, p := range x.Parameters {
-			params[i] = p.IonBinary
+			params[i] = param{binary: p.IonBinary, text: p.IonText}
 		}
 		values, err := s.ledger.execute(t, x.Statement, params)
 		if err != nil {
-			return nil, err
+			return nil, s.failTransaction(*req.SessionToken, err)
 		}
 		return map[string]any{cmd: map[string]any{"FirstPage": s.page(sess, values)}}, nil
 
 	case "FetchPage":
 		x := req.FetchPage
-		if _, err := sess.open(x.TransactionId); err != nil {
+		t, err := sess.open(x.TransactionId)
+		if err != nil {
 			return nil, err
+		}
+		if err := s.ledger.expired(t); err != nil {
+			return nil, s.failTransaction(*req.SessionToken, err)
 		}
 		values, ok := sess.pages[x.NextPageToken]
 		if !ok {
@@ -243,14 +272,14 @@ func (s *Server) dispatch(req *request) (map[string]any, error) {
 		}
 		sess.txn = nil
 		if !t.digest.equal(x.CommitDigest) {
-			return nil, badRequest("Transaction %s's commit digest does not match the statements received", t.id)
+			return nil, badRequest("Transaction %s: Digests don't match", t.id)
 		}
 		if err := s.ledger.commit(t); err != nil {
 			var occ errOCC
 			if errors.As(err, &occ) {
 				return nil, &apiError{Type: "OccConflictException", Status: http.StatusBadRequest, Message: occ.Error()}
 			}
-			return nil, err
+			return nil, s.failTransaction(*req.SessionToken, err)
 		}
 		return map[string]any{cmd: map[string]any{"TransactionId": t.id, "CommitDigest": t.digest.sum}}, nil
 
@@ -259,12 +288,26 @@ func (s *Server) dispatch(req *request) (map[string]any, error) {
 		return map[string]any{cmd: map[string]any{}}, nil
 
 	case "EndSession":
-		s.mu.Lock()
-		delete(s.sessions, *req.SessionToken)
-		s.mu.Unlock()
+		s.endSession(*req.SessionToken)
 		return map[string]any{cmd: map[string]any{}}, nil
 	}
 	return nil, badRequest("unsupported command %s", cmd)
+}
+
+func (s *Server) endSession(token string) {
+	s.mu.Lock()
+	delete(s.sessions, token)
+	s.mu.Unlock()
+}
+
+// failTransaction is what an error does to the session: an expired
+// transaction takes its session with it, as QLDB discards it.
+func (s *Server) failTransaction(token string, err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Type == "InvalidSessionException" {
+		s.endSession(token)
+	}
+	return err
 }
 
 // open returns the session's open transaction if it is id.
