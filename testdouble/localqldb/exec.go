@@ -244,7 +244,17 @@ func (l *ledger) selectRows(t *txn, s selectStmt, args []*value) ([]*value, erro
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range tab.order {
+		r := historyRead(tab, s.from, s.where, args)
+		ids := tab.order
+		if r.docID != "" {
+			// Only that document's revisions can satisfy the WHERE: the
+			// others need not be built to be refused.
+			ids = nil
+			if _, ok := tab.docs[r.docID]; ok {
+				ids = []string{r.docID}
+			}
+		}
+		for _, id := range ids {
 			for _, rev := range tab.docs[id].revisions {
 				hr, err := historyRow(id, rev)
 				if err != nil {
@@ -253,7 +263,7 @@ func (l *ledger) selectRows(t *txn, s selectStmt, args []*value) ([]*value, erro
 				rows = append(rows, row{names: map[string]*value{s.from.alias: hr}})
 			}
 		}
-		t.reads = append(t.reads, historyRead(tab, s.from, s.where, args))
+		t.reads = append(t.reads, r)
 	default:
 		_, docs, err := l.matching(t, s.from, s.where, args)
 		if err != nil {
@@ -315,14 +325,18 @@ func historyRow(id string, rev *revision) (*value, error) {
 		field{"txTime", ionTime(ion.NewTimestampWithFractionalSeconds(rev.txTime.UTC(), ion.TimestampPrecisionNanosecond, ion.TimezoneUTC, 3))},
 		field{"txId", ionString(rev.txID)},
 	)
-	metaHash, err := meta.hash()
-	if err != nil {
-		return nil, err
+	if rev.hash == nil {
+		// A revision's hash never changes (redaction keeps it): computed
+		// once, as history queries read every revision of a table.
+		metaHash, err := meta.hash()
+		if err != nil {
+			return nil, err
+		}
+		if rev.hash, err = dot(rev.dataHash, metaHash); err != nil {
+			return nil, err
+		}
 	}
-	hash, err := dot(rev.dataHash, metaHash)
-	if err != nil {
-		return nil, err
-	}
+	hash := rev.hash
 	out := ionStruct(
 		field{"blockAddress", ionStruct(field{"strandId", ionString(strandID)}, field{"sequenceNo", ionInt(rev.seq)})},
 		field{"hash", ionBlob(hash)},

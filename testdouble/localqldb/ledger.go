@@ -74,6 +74,8 @@ type revision struct {
 	// remains of it.
 	dataHash []byte
 	redacted bool
+	// hash is the revision's hash, once a history query has computed it.
+	hash []byte
 }
 
 // redaction is a REDACT_REVISION request waiting to complete.

@@ -357,3 +357,24 @@ func writeError(w http.ResponseWriter, err error) {
 	w.WriteHeader(ae.Status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.qldbsession#" + ae.Type, "message": ae.Message, "Message": ae.Message})
 }
+
+// DocumentBytes is the size in Ion binary of the committed document with
+// id in table, as QLDB measures a document against its 128 KB limit.
+func (s *Server) DocumentBytes(table, id string) (int, error) {
+	l := s.ledger
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tab, err := l.table(table)
+	if err != nil {
+		return 0, err
+	}
+	doc, ok := tab.docs[id]
+	if !ok || doc.current() == nil {
+		return 0, fmt.Errorf("no document %s in %s", id, table)
+	}
+	b, err := doc.current().binary()
+	if err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}

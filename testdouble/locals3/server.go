@@ -1,0 +1,188 @@
+// Package locals3 is a local stand-in for the little of Amazon S3 the
+// digest function uses: PutObject and GetObject, path-style, on buckets
+// that are versioned and under Object Lock in compliance mode, as the
+// stack makes the digest bucket. Everything else is refused with 501, and
+// what S3 refuses it refuses with S3's error code: a locked object cannot
+// be deleted, an upload to a locked bucket must carry a checksum, a
+// request must be signed for s3 with the local key.
+//
+// It checks a request's signature scope (the key and the service), not
+// the signature itself: S3's canonical form differs from the other
+// services' and the digest function's signing is the AWS SDK's own.
+package locals3
+
+import (
+	"crypto/md5" //nolint:gosec // G501: Content-MD5 is S3's integrity header, not a security measure
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/xml"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The credentials the server knows.
+const (
+	AccessKeyID     = "local"
+	SecretAccessKey = "local"
+)
+
+// maxObjectBytes bounds an object the server keeps: far more than a
+// digest, far less than S3's 5 GB for one PUT.
+const maxObjectBytes = 1 << 20
+
+// Server is the stand-in. Use it as an http.Handler.
+type Server struct {
+	mu      sync.Mutex
+	buckets map[string]map[string][]version // bucket → key → versions, oldest first
+	now     func() time.Time
+}
+
+type version struct {
+	id   string
+	body []byte
+	at   time.Time
+}
+
+// New returns a server with the given buckets, each versioned and locked.
+func New(buckets ...string) *Server {
+	s := &Server{buckets: map[string]map[string][]version{}, now: time.Now}
+	for _, b := range buckets {
+		s.buckets[b] = map[string][]version{}
+	}
+	return s
+}
+
+// Versions returns every version of an object, oldest first.
+func (s *Server) Versions(bucket, key string) [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out [][]byte
+	for _, v := range s.buckets[bucket][key] {
+		out = append(out, v.body)
+	}
+	return out
+}
+
+// s3Error is S3's error document.
+type s3Error struct {
+	XMLName xml.Name `xml:"Error"`
+	Code    string   `xml:"Code"`
+	Message string   `xml:"Message"`
+}
+
+func fail(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	_ = xml.NewEncoder(w).Encode(s3Error{Code: code, Message: msg}) // the status is sent
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if msg := checkScope(r); msg != "" {
+		fail(w, http.StatusForbidden, "AccessDenied", msg)
+		return
+	}
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	s.mu.Lock()
+	objects, ok := s.buckets[bucket]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		fail(w, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
+	case key == "" || len(r.URL.RawQuery) > 0 && !strings.HasPrefix(r.URL.RawQuery, "x-id="):
+		fail(w, http.StatusNotImplemented, "NotImplemented", "The local S3 serves GetObject and PutObject only")
+	case r.Method == http.MethodPut:
+		s.put(w, r, objects, key)
+	case r.Method == http.MethodGet:
+		s.get(w, objects, key)
+	case r.Method == http.MethodDelete:
+		fail(w, http.StatusForbidden, "AccessDenied", "Access Denied because object protected by object lock.")
+	default:
+		fail(w, http.StatusNotImplemented, "NotImplemented", "The local S3 serves GetObject and PutObject only")
+	}
+}
+
+// checkScope checks that the request is signed with the local key for s3;
+// "" when it is.
+func checkScope(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	_, rest, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return "the request is not signed"
+	}
+	scope := strings.Split(strings.SplitN(rest, ",", 2)[0], "/") // key/date/region/service/aws4_request
+	if len(scope) != 5 || scope[0] != AccessKeyID || scope[3] != "s3" {
+		return "the request is not signed for s3 with the local key"
+	}
+	return ""
+}
+
+func (s *Server) put(w http.ResponseWriter, r *http.Request, objects map[string][]version, key string) {
+	if r.Header.Get("X-Amz-Trailer") != "" || strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") {
+		fail(w, http.StatusNotImplemented, "NotImplemented", "The local S3 does not read aws-chunked uploads with trailing checksums")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxObjectBytes))
+	if err != nil {
+		fail(w, http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the local S3's limit")
+		return
+	}
+	if msg := checkIntegrity(r, body); msg != "" {
+		fail(w, http.StatusBadRequest, "InvalidRequest", msg)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := version{id: fmt.Sprintf("v%d", len(objects[key])+1), body: body, at: s.now()}
+	objects[key] = append(objects[key], v)
+	w.Header().Set("x-amz-version-id", v.id)
+	w.WriteHeader(http.StatusOK)
+}
+
+// checkIntegrity is Object Lock's rule: an upload carries Content-MD5 or an
+// x-amz-checksum header, and the body matches it; "" when it does.
+func checkIntegrity(r *http.Request, body []byte) string {
+	md := md5.Sum(body) //nolint:gosec // G401: S3's integrity header
+	sha := sha256.Sum256(body)
+	crcBytes := binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(body))
+	given := map[string][]byte{
+		"Content-Md5":           md[:],
+		"X-Amz-Checksum-Sha256": sha[:],
+		"X-Amz-Checksum-Crc32":  crcBytes,
+	}
+	found := false
+	for header, want := range given {
+		v := r.Header.Get(header)
+		if v == "" {
+			continue
+		}
+		found = true
+		if v != base64.StdEncoding.EncodeToString(want) {
+			return "The " + header + " you specified did not match the calculated checksum."
+		}
+	}
+	if !found {
+		return "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+	}
+	return ""
+}
+
+func (s *Server) get(w http.ResponseWriter, objects map[string][]version, key string) {
+	s.mu.Lock()
+	versions := objects[key]
+	s.mu.Unlock()
+	if len(versions) == 0 {
+		fail(w, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	v := versions[len(versions)-1]
+	w.Header().Set("x-amz-version-id", v.id)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Last-Modified", v.at.UTC().Format(http.TimeFormat))
+	_, _ = w.Write(v.body) // the status is sent
+}
