@@ -12,7 +12,7 @@ import (
 // paths maps each route path to its methods.
 func paths() map[string][]string {
 	out := map[string][]string{}
-	for _, r := range route.Routes() {
+	for _, r := range route.Of(route.Licences) {
 		out[r.Path] = append(out[r.Path], r.Method)
 	}
 	return out
@@ -21,7 +21,7 @@ func paths() map[string][]string {
 // Mutant: api.go `Type:                  pulumi.String("AWS_PROXY")` -> `Type:                  pulumi.String("AWS")`
 func TestIntegrationsAreLambdaProxy(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
-		integrations := d.all(t, "aws:apigateway/integration:Integration", len(route.Routes())+len(paths()))
+		integrations := d.all(t, "aws:apigateway/integration:Integration", len(route.Of(route.Licences))+len(paths()))
 		proxied := 0
 		for _, in := range integrations {
 			if in.Inputs["httpMethod"] == "OPTIONS" {
@@ -36,8 +36,8 @@ func TestIntegrationsAreLambdaProxy(t *testing.T) {
 				t.Errorf("%s = %v, want AWS_PROXY by POST to the api function", in.Name, in.Inputs)
 			}
 		}
-		if proxied != len(route.Routes()) {
-			t.Errorf("%d proxied integrations, want one per route (%d)", proxied, len(route.Routes()))
+		if proxied != len(route.Of(route.Licences)) {
+			t.Errorf("%d proxied integrations, want one per route (%d)", proxied, len(route.Of(route.Licences)))
 		}
 	})
 }
@@ -49,7 +49,7 @@ func TestInvokePermissionsAreScopedToThisAPIStageAndRoute(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		exec := "arn:aws:execute-api:" + d.config.Region + ":" + testAccount + ":api0123456/" + d.config.Stage + "/"
 		var got []string
-		for _, p := range d.all(t, "aws:lambda/permission:Permission", len(route.Routes())) {
+		for _, p := range d.all(t, "aws:lambda/permission:Permission", len(route.Of(route.Licences))) {
 			in := p.Inputs
 			if in["principal"] != "apigateway.amazonaws.com" || in["action"] != "lambda:InvokeFunction" || in["function"] != "licences-"+d.config.Stage+"-api" {
 				t.Errorf("%s = %v", p.Name, in)
@@ -57,7 +57,7 @@ func TestInvokePermissionsAreScopedToThisAPIStageAndRoute(t *testing.T) {
 			got = append(got, fmt.Sprint(in["sourceArn"]))
 		}
 		var want []string
-		for _, r := range route.Routes() {
+		for _, r := range route.Of(route.Licences) {
 			want = append(want, exec+r.ARNPath())
 		}
 		if got, want := sorted(got), sorted(want); !slices.Equal(got, want) {
@@ -120,7 +120,7 @@ func TestDeploymentFollowsRoutes(t *testing.T) {
 			}
 		}
 		want := d.names("aws:apigateway/method:Method")
-		if n := len(route.Routes()) + len(paths()); len(want) != n {
+		if n := len(route.Of(route.Licences)) + len(paths()); len(want) != n {
 			t.Fatalf("%d methods, want one per route and a preflight per path (%d)", len(want), n)
 		}
 		if slices.Sort(methods); !slices.Equal(methods, want) {

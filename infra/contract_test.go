@@ -61,7 +61,7 @@ func TestTheHandlerReadsWhatTheStackWrites(t *testing.T) {
 				t.Errorf("%s %s: the handler refuses the environment %v: %v", stage, part, vars, err)
 				continue
 			}
-			w.ListenAddr = env.DefaultListenAddr // Parse's default: the stack never sets it
+			w.ListenAddr, w.LocalActor = env.DefaultListenAddr, env.DefaultLocalActor // Parse's defaults: the stack never sets them
 			if !reflect.DeepEqual(got, w) {
 				t.Errorf("%s %s: the handler reads\n  %+v\nwant\n  %+v", stage, part, got, w)
 			}

@@ -122,7 +122,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	api, err := NewAPI(ctx, "api", APIArgs{
 		Name:               s.names.prefix(),
 		Stage:              cfg.Stage,
-		Routes:             route.Routes(),
+		Routes:             route.Of(route.Licences),
 		FunctionName:       apiFn.Name,
 		FunctionInvokeARN:  apiFn.InvokeARN,
 		ThrottleRateLimit:  cfg.ThrottleRateLimit,

@@ -3,16 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/privateledger/licences/function/env"
 	"github.com/privateledger/licences/function/pgstore"
 	"github.com/privateledger/licences/testdouble/localpg"
 )
 
-func TestVerifyReportsIntactAndBrokenChains(t *testing.T) {
+func TestVerifyWritesAndChecksDigests(t *testing.T) {
 	ctx := context.Background()
 	s := localpg.StartForTest(t)
 	conn, err := pgx.Connect(ctx, s.URL)
@@ -20,27 +22,41 @@ func TestVerifyReportsIntactAndBrokenChains(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = conn.Close(ctx) }() // the verdicts are checked below
-	if err := pgstore.Migrate(ctx, conn, "licences_api", false); err != nil {
+	users := pgstore.Users{API: env.APIDatabaseUser, Eraser: env.EraserDatabaseUser, Digest: env.DigestDatabaseUser}
+	if err := pgstore.Migrate(ctx, conn, users, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, `INSERT INTO licences (id, email, doc) VALUES ('AAAAAAAAAAAAAAAAAAAAAA', 'a@example.com', '{"penaltyPoints": 0}')`); err != nil {
-		t.Fatal(err)
+	exec := func(stmts ...string) {
+		t.Helper()
+		for _, s := range stmts {
+			if _, err := conn.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
 	}
-	if _, err := conn.Exec(ctx, `UPDATE licences SET doc = '{"penaltyPoints": 3}'`); err != nil {
-		t.Fatal(err)
-	}
+	const doc = `{"email":"a@example.com","penaltyPoints":%d,"lastEvent":{"kind":"PenaltyPointsAdded","actor":{"principal":"operator"}}}`
+	exec(`INSERT INTO licences (id, email, doc) VALUES ('AAAAAAAAAAAAAAAAAAAAAA', 'a@example.com', '`+strings.Replace(doc, "%d", "0", 1)+`')`,
+		`UPDATE licences SET doc = '`+strings.Replace(doc, "%d", "3", 1)+`'`)
+
+	digest := filepath.Join(t.TempDir(), "digest.json")
 	var out, errOut bytes.Buffer
-	if code := run(ctx, s.URL, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok: 2 revisions") {
+	if code := run(ctx, []string{"-digest-out", digest}, s.URL, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok: 2 revisions (0 redacted)") || !strings.Contains(out.String(), "position 2") {
 		t.Fatalf("intact: exit %d, %q %q", code, out.String(), errOut.String())
 	}
-	if _, err := conn.Exec(ctx, `DELETE FROM licence_history WHERE version = 0`); err != nil {
-		t.Fatal(err)
-	}
+	exec(`UPDATE licences SET doc = '` + strings.Replace(doc, "%d", "5", 1) + `'`)
 	out.Reset()
-	if code := run(ctx, s.URL, &out, &errOut); code != 1 || !strings.Contains(out.String(), "breaks at version 1") {
+	if code := run(ctx, []string{"-digest", digest}, s.URL, &out, &errOut); code != 0 || !strings.Contains(out.String(), "matches the digest") {
+		t.Fatalf("written on since the digest: exit %d, %q %q", code, out.String(), errOut.String())
+	}
+	exec(`DELETE FROM licence_history WHERE version = 0`)
+	out.Reset()
+	if code := run(ctx, []string{"-digest", digest}, s.URL, &out, &errOut); code != 1 || !strings.Contains(out.String(), "breaks at version 1") {
 		t.Fatalf("a removed revision: exit %d, %q", code, out.String())
 	}
-	if code := run(ctx, "", &out, &errOut); code != 1 {
+	if code := run(ctx, nil, "", &out, &errOut); code != 2 {
 		t.Errorf("no DATABASE_URL: exit %d", code)
+	}
+	if code := run(ctx, []string{"-digest", filepath.Join(t.TempDir(), "missing")}, s.URL, &out, &errOut); code != 1 {
+		t.Errorf("a missing digest: exit %d", code)
 	}
 }

@@ -3,31 +3,29 @@
 // function of the stack; Lambda passes the function's handler setting as
 // _HANDLER, which picks the entrypoint:
 //
-//   - api: the licence API, behind API Gateway's proxy integration.
+//   - api: the licence routes, behind API Gateway's proxy integration.
+//   - erase: the erasure route, the same way, as a function of its own.
 //   - migrate: the schema migration the stack invokes at deploy time.
+//   - digest: on PostgreSQL, the scheduled verification and digest of the
+//     ledger (digest.go).
 //
 // Outside Lambda (no AWS_LAMBDA_RUNTIME_API) it migrates the ledger and
-// serves the API as a plain HTTP server on LISTEN_ADDR (127.0.0.1:8080).
+// serves every route as a plain HTTP server on LISTEN_ADDR
+// (127.0.0.1:8080), recording changes as LOCAL_ACTOR (local).
 //
 // Its environment is the contract the env package owns (env.Parse): the
 // stack writes it, this command reads it. For QLDB: LEDGER_NAME, and
 // QLDB_SESSION_ENDPOINT for a local ledger. For PostgreSQL: DB_HOST, DB_PORT,
-// DB_NAME, DB_USER (the API connects as DB_USER with IAM tokens) and, for
-// the migration only, DB_SECRET_ARN (the master secret); or DATABASE_URL for
-// a local server, which the migration uses as it is and the API as DB_USER.
+// DB_NAME, DB_USER (each function connects as its own user with IAM
+// tokens) and, for the migration only, DB_SECRET_ARN (the master secret);
+// or DATABASE_URL for a local server, which the migration uses as it is.
 package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -47,48 +45,74 @@ func main() {
 	}
 }
 
-// run opens the store once for the life of the process, so every
+// run opens the ledger once for the life of the process, so every
 // invocation reuses its connections, then starts the entrypoint.
 func run(ctx context.Context, log *slog.Logger, getenv func(string) string) error {
 	cfg, err := env.Parse(getenv)
 	if err != nil {
 		return err
 	}
-	store, migrate, err := openStore(ctx, cfg)
+	// Lambda sets these two; they are its contract, not the stack's.
+	lambdaMode := getenv("AWS_LAMBDA_RUNTIME_API") != ""
+	l, err := openLedger(ctx, cfg, !lambdaMode)
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(store, httpapi.Options{CORSAllowOrigin: cfg.CORSAllowOrigin, Logger: log})
-
-	// Lambda sets these two; they are its contract, not the stack's.
-	if getenv("AWS_LAMBDA_RUNTIME_API") == "" {
-		return serveLocally(ctx, log, migrate, api, cfg.ListenAddr)
+	opts := httpapi.Options{CORSAllowOrigin: cfg.CORSAllowOrigin, Logger: log}
+	if !lambdaMode {
+		actor, err := licence.LocalActor(cfg.LocalActor)
+		if err != nil {
+			return fmt.Errorf("%s: %w", env.LocalActor, err)
+		}
+		opts.Actor = httpapi.FixedActor(actor)
+		return serveLocally(ctx, log, l.migrate, httpapi.New(l.store, l.eraser, opts), cfg.ListenAddr)
 	}
 	switch entry := getenv("_HANDLER"); entry {
 	case "api":
-		lambda.StartWithOptions(httpadapter.New(api).ProxyWithContext, lambda.WithContext(ctx))
+		lambda.StartWithOptions(httpadapter.New(httpapi.New(l.store, nil, opts)).ProxyWithContext, lambda.WithContext(ctx))
+	case "erase":
+		lambda.StartWithOptions(httpadapter.New(httpapi.New(nil, l.eraser, opts)).ProxyWithContext, lambda.WithContext(ctx))
 	case "migrate":
-		lambda.StartWithOptions(migrationHandler(migrate, log), lambda.WithContext(ctx))
+		lambda.StartWithOptions(migrationHandler(l.migrate, log), lambda.WithContext(ctx))
+	case "digest":
+		if l.digest == nil {
+			return fmt.Errorf("the digest entrypoint is for the %s engine: a QLDB ledger's journal has digests of its own", env.AuroraPostgreSQL)
+		}
+		handler, err := digestHandler(ctx, cfg, l.digest, log)
+		if err != nil {
+			return err
+		}
+		lambda.StartWithOptions(handler, lambda.WithContext(ctx))
 	default:
-		return fmt.Errorf("unknown entrypoint %q (the function's handler setting): want api or migrate", entry)
+		return fmt.Errorf("unknown entrypoint %q (the function's handler setting): want api, erase, migrate or digest", entry)
 	}
 	return nil
+}
+
+// ledger is what the entrypoints use of the configured engine.
+type ledger struct {
+	store   licence.Store
+	eraser  licence.Eraser
+	migrate migrateFunc
+	// digest is the PostgreSQL ledger's verification and digest; nil on
+	// QLDB.
+	digest ledgerDigest
 }
 
 // migrateFunc creates the schema where it is absent and says what it did.
 type migrateFunc func(context.Context) (any, error)
 
-// openStore opens the store of the configured engine, and the migration
-// for it.
-func openStore(ctx context.Context, cfg env.Config) (licence.Store, migrateFunc, error) {
+// openLedger opens the configured engine; local says the process serves
+// every route itself, as the local server does.
+func openLedger(ctx context.Context, cfg env.Config, local bool) (ledger, error) {
 	if cfg.Engine == env.AuroraPostgreSQL {
-		return openPostgres(ctx, cfg.Postgres)
+		return openPostgres(ctx, cfg.Postgres, local)
 	}
 	s, err := qldbstore.Open(ctx, qldbstore.Config{LedgerName: cfg.QLDB.LedgerName, Endpoint: cfg.QLDB.SessionEndpoint})
 	if err != nil {
-		return nil, nil, err
+		return ledger{}, err
 	}
-	return s, func(ctx context.Context) (any, error) { return s.Migrate(ctx) }, nil
+	return ledger{store: s, eraser: s, migrate: func(ctx context.Context) (any, error) { return s.Migrate(ctx) }}, nil
 }
 
 // migrationEvent is what the stack's lambda.Invocation sends. Under the
@@ -117,32 +141,4 @@ func migrationHandler(migrate migrateFunc, log *slog.Logger) func(context.Contex
 		log.InfoContext(ctx, "migrated", "migration", m)
 		return m, nil
 	}
-}
-
-// serveLocally migrates the ledger and serves the API over plain HTTP until
-// interrupted.
-func serveLocally(ctx context.Context, log *slog.Logger, migrate migrateFunc, api http.Handler, addr string) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	m, err := migrate(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	b, _ := json.Marshal(m)
-	log.Info("migrated", "migration", string(b))
-	srv := &http.Server{Addr: addr, Handler: api, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		// ctx is done: shutting down gets a context of its own.
-		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutdown); err != nil {
-			log.Warn("shutdown", "error", err)
-		}
-	}()
-	log.Info("serving the licence API", "addr", "http://"+addr)
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

@@ -125,6 +125,14 @@ func invoke(t *testing.T, ledger string, entrypoint string, evs ...[]byte) []ans
 // invokeWith runs the binary with the store settings in env.
 func invokeWith(t *testing.T, env []string, entrypoint string, evs ...[]byte) []answer {
 	t.Helper()
+	answers, _ := invokeLogged(t, env, entrypoint, evs...)
+	return answers
+}
+
+// invokeLogged runs the binary with the store settings in env and returns
+// its answers and what it logged.
+func invokeLogged(t *testing.T, env []string, entrypoint string, evs ...[]byte) ([]answer, string) {
+	t.Helper()
 	rt := newRuntimeAPI(evs...)
 	rts := httptest.NewServer(rt)
 	defer rts.Close()
@@ -135,8 +143,8 @@ func invokeWith(t *testing.T, env []string, entrypoint string, evs ...[]byte) []
 		"CORS_ALLOW_ORIGIN=*",
 		"HOME=" + t.TempDir(),
 	}, env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var stderr, stdout syncBuffer
+	cmd.Stderr, cmd.Stdout = &stderr, &stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +158,25 @@ func invokeWith(t *testing.T, env []string, entrypoint string, evs ...[]byte) []
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	return rt.answers
+	return rt.answers, stdout.String()
+}
+
+// syncBuffer is a buffer a process writes to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func localLedger(t *testing.T) string {
@@ -178,16 +204,16 @@ func TestMigrateEntrypointIsIdempotentAndSparesTheSchemaOnDelete(t *testing.T) {
 		t.Fatalf("%d answers, want 4", len(got))
 	}
 	var first, second struct {
-		CreatedTable   bool
+		CreatedTables  []string
 		CreatedIndexes []string
 	}
 	if err := errors.Join(json.Unmarshal(got[0].body, &first), json.Unmarshal(got[1].body, &second)); err != nil {
 		t.Fatalf("answers %s and %s: %v", got[0].body, got[1].body, err)
 	}
-	if !got[0].ok || !first.CreatedTable || len(first.CreatedIndexes) != 1 {
+	if !got[0].ok || len(first.CreatedTables) != 2 || len(first.CreatedIndexes) != 3 {
 		t.Errorf("create: %s", got[0].body)
 	}
-	if !got[1].ok || second.CreatedTable || len(second.CreatedIndexes) != 0 {
+	if !got[1].ok || len(second.CreatedTables) != 0 || len(second.CreatedIndexes) != 0 {
 		t.Errorf("update changed the schema again: %s", got[1].body)
 	}
 	if !got[2].ok || !strings.Contains(string(got[2].body), "skipped") {
@@ -201,20 +227,51 @@ func TestMigrateEntrypointIsIdempotentAndSparesTheSchemaOnDelete(t *testing.T) {
 func TestAPIEntrypointServesProxyEvents(t *testing.T) {
 	ledger := localLedger(t)
 	invoke(t, ledger, "migrate", event(t, map[string]any{"schemaVersion": schema.Version}))
-	post := event(t, events.APIGatewayProxyRequest{
-		HTTPMethod: "POST", Path: "/licences", Resource: "/licences",
-		Headers: map[string]string{"Content-Type": "application/json"},
-		Body:    `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`,
-	})
-	got := invoke(t, ledger, "api", post)
-	var res events.APIGatewayProxyResponse
-	if err := json.Unmarshal(got[0].body, &res); err != nil || !got[0].ok {
-		t.Fatalf("answer %s: %v", got[0].body, err)
-	}
+	post := proxyEvent(t, "POST", "/licences", clerk, `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`)
+	anonymous := proxyEvent(t, "POST", "/licences", "", `{"firstName":"Al","lastName":"Bloggs","email":"al@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`)
+	erasure := proxyEvent(t, "POST", "/licences/AAAAAAAAAAAAAAAAAAAAAA/erasure", clerk, "")
+	got := invoke(t, ledger, "api", post, anonymous, erasure)
+	res := response(t, got[0])
 	loc := res.MultiValueHeaders["Location"]
-	if res.StatusCode != 201 || len(loc) != 1 || !strings.HasPrefix(loc[0], "/licences/") {
-		t.Errorf("response %d %v %s, want 201 with a Location", res.StatusCode, res.MultiValueHeaders, res.Body)
+	if res.StatusCode != 201 || len(loc) != 1 || !strings.HasPrefix(loc[0], "/licences/") || !strings.Contains(res.Body, clerk) {
+		t.Errorf("response %d %v %s, want 201 with a Location, made by %s", res.StatusCode, res.MultiValueHeaders, res.Body, clerk)
 	}
+	if res := response(t, got[1]); res.StatusCode != 403 {
+		t.Errorf("a request API Gateway did not authenticate: %d %s, want 403", res.StatusCode, res.Body)
+	}
+	if res := response(t, got[2]); res.StatusCode != 404 {
+		t.Errorf("the erasure route on the API function: %d %s, want 404", res.StatusCode, res.Body)
+	}
+}
+
+// clerk is the caller API Gateway authenticated in these tests.
+const clerk = "arn:aws:sts::123456789012:assumed-role/licence-clerk/jo"
+
+// proxyEvent is a proxy request from API Gateway, authenticated as
+// principal unless it is "".
+func proxyEvent(t *testing.T, method, path, principal, body string) []byte {
+	return event(t, events.APIGatewayProxyRequest{
+		HTTPMethod: method, Path: path, Resource: path,
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
+		Body:              body,
+		RequestContext:    events.APIGatewayProxyRequestContext{Identity: events.APIGatewayRequestIdentity{UserArn: principal}},
+	})
+}
+
+func response(t *testing.T, a answer) events.APIGatewayProxyResponse {
+	t.Helper()
+	var res events.APIGatewayProxyResponse
+	if err := json.Unmarshal(a.body, &res); err != nil || !a.ok {
+		t.Fatalf("answer %s: %v", a.body, err)
+	}
+	return res
+}
+
+// execBootstrap is the binary as a command with env and a home of its own.
+func execBootstrap(t *testing.T, env []string) *exec.Cmd {
+	cmd := exec.Command(bootstrapBinary(t))
+	cmd.Env = append([]string{"HOME=" + t.TempDir()}, env...)
+	return cmd
 }
 
 func TestUnknownEntrypointFails(t *testing.T) {
@@ -266,14 +323,9 @@ func TestPostgresEngineMigratesAndServes(t *testing.T) {
 	if !got[0].ok {
 		t.Fatalf("migrate: %s", got[0].body)
 	}
-	post := event(t, events.APIGatewayProxyRequest{
-		HTTPMethod: "POST", Path: "/licences",
-		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
-		Body:              `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`,
-	})
+	post := proxyEvent(t, "POST", "/licences", clerk, `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`)
 	got = invokeWith(t, env, "api", post)
-	var res events.APIGatewayProxyResponse
-	if err := json.Unmarshal(got[0].body, &res); err != nil || res.StatusCode != 201 {
-		t.Fatalf("create on postgres: %s %v", got[0].body, err)
+	if res := response(t, got[0]); res.StatusCode != 201 {
+		t.Fatalf("create on postgres: %d %s", res.StatusCode, res.Body)
 	}
 }

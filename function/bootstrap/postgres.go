@@ -10,44 +10,28 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/privateledger/licences/function/env"
-	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/pgstore"
 )
 
-// openPostgres opens the PostgreSQL store: on Aurora with IAM
-// authentication and verified TLS, or on the local server cfg.URL names.
-func openPostgres(ctx context.Context, cfg env.PostgresConfig) (licence.Store, migrateFunc, error) {
-	user := cfg.User
-	if !cfg.Aurora() {
-		url := cfg.URL
-		pcfg, err := pgxpool.ParseConfig(url)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", env.DatabaseURL, err)
-		}
-		pcfg.ConnConfig.User = user
-		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		migrate := func(ctx context.Context) (any, error) {
-			conn, err := pgx.Connect(ctx, url)
-			if err != nil {
-				return nil, err
-			}
-			defer func() { _ = conn.Close(ctx) }() // the migration has run or failed: closing adds nothing
-			return map[string]string{"migrated": "local"}, pgstore.Migrate(ctx, conn, user, false)
-		}
-		return pgstore.New(pool), migrate, nil
-	}
+// users are the functions' database users, as the stack names them.
+var users = pgstore.Users{API: env.APIDatabaseUser, Eraser: env.EraserDatabaseUser, Digest: env.DigestDatabaseUser}
 
+// openPostgres opens the PostgreSQL ledger: on Aurora as the function's own
+// user (cfg.User) with IAM authentication and verified TLS, or on the local
+// server cfg.URL names, where local opens the API's and the eraser's users
+// both, as the local server serves both capabilities.
+func openPostgres(ctx context.Context, cfg env.PostgresConfig, local bool) (ledger, error) {
+	if !cfg.Aurora() {
+		return openLocalPostgres(ctx, cfg, local)
+	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load aws config: %w", err)
+		return ledger{}, fmt.Errorf("load aws config: %w", err)
 	}
 	aurora := pgstore.Aurora{Host: cfg.Host, Port: cfg.Port, Database: cfg.Database, Region: awsCfg.Region}
-	pool, err := pgstore.OpenAurora(ctx, aurora, user, awsCfg.Credentials)
+	pool, err := pgstore.OpenAurora(ctx, aurora, cfg.User, awsCfg.Credentials)
 	if err != nil {
-		return nil, nil, err
+		return ledger{}, err
 	}
 	secretARN := cfg.SecretARN
 	migrate := func(ctx context.Context) (any, error) {
@@ -59,7 +43,41 @@ func openPostgres(ctx context.Context, cfg env.PostgresConfig) (licence.Store, m
 			return nil, err
 		}
 		defer func() { _ = conn.Close(ctx) }() // the migration has run or failed: closing adds nothing
-		return map[string]string{"migrated": aurora.Host}, pgstore.Migrate(ctx, conn, user, true)
+		return map[string]string{"migrated": aurora.Host}, pgstore.Migrate(ctx, conn, users, true)
 	}
-	return pgstore.New(pool), migrate, nil
+	s := pgstore.New(pool)
+	return ledger{store: s, eraser: s, migrate: migrate, digest: pool}, nil
+}
+
+// openLocalPostgres opens pools on a local server as the functions' users.
+func openLocalPostgres(ctx context.Context, cfg env.PostgresConfig, local bool) (ledger, error) {
+	open := func(user string) (*pgxpool.Pool, error) {
+		pcfg, err := pgxpool.ParseConfig(cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", env.DatabaseURL, err)
+		}
+		pcfg.ConnConfig.User = user
+		return pgxpool.NewWithConfig(ctx, pcfg)
+	}
+	pool, err := open(cfg.User)
+	if err != nil {
+		return ledger{}, err
+	}
+	l := ledger{store: pgstore.New(pool), eraser: pgstore.New(pool), digest: pool}
+	if local {
+		eraser, err := open(users.Eraser)
+		if err != nil {
+			return ledger{}, err
+		}
+		l.eraser = pgstore.New(eraser)
+	}
+	l.migrate = func(ctx context.Context) (any, error) {
+		conn, err := pgx.Connect(ctx, cfg.URL)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = conn.Close(ctx) }() // the migration has run or failed: closing adds nothing
+		return map[string]string{"migrated": "local"}, pgstore.Migrate(ctx, conn, users, false)
+	}
+	return l, nil
 }

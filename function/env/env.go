@@ -35,12 +35,23 @@ const (
 	CORSAllowOrigin = "CORS_ALLOW_ORIGIN"
 	// ListenAddr is where the handler serves HTTP outside Lambda.
 	ListenAddr = "LISTEN_ADDR"
+	// LocalActor names who the local server records changes as; never set
+	// by the stack (in Lambda the actor is the authenticated caller).
+	LocalActor = "LOCAL_ACTOR"
+	// Stage names the stage, for the metrics the functions publish.
+	Stage = "STAGE"
+	// DigestBucket is the bucket the digest function writes the ledger's
+	// digests to.
+	DigestBucket = "DIGEST_BUCKET"
+	// S3Endpoint replaces S3's endpoint, for a local stand-in; never set
+	// by the stack.
+	S3Endpoint = "S3_ENDPOINT"
 )
 
 // Names lists every variable of the contract.
 func Names() []string {
 	return []string{LedgerEngine, LedgerName, QLDBSessionEndpoint, DBHost, DBPort, DBName, DBUser,
-		DBSecretARN, DatabaseURL, CORSAllowOrigin, ListenAddr}
+		DBSecretARN, DatabaseURL, CORSAllowOrigin, ListenAddr, LocalActor, Stage, DigestBucket, S3Endpoint}
 }
 
 // Engine is a ledger engine.
@@ -58,18 +69,30 @@ func Engines() []Engine { return []Engine{QLDB, AuroraPostgreSQL} }
 // Valid reports whether e is one of Engines.
 func (e Engine) Valid() bool { return e == QLDB || e == AuroraPostgreSQL }
 
-// APIDatabaseUser is the database user the API function connects as: the
-// migration creates it, the stack grants rds-db:connect as it.
-const APIDatabaseUser = "licences_api"
+// The database users the functions connect as, one per function: the
+// migration creates them, each with the least its function needs, and the
+// stack grants each function rds-db:connect as its own.
+const (
+	APIDatabaseUser    = "licences_api"
+	EraserDatabaseUser = "licences_eraser"
+	DigestDatabaseUser = "licences_digest"
+)
 
 // DefaultListenAddr is where the handler serves outside Lambda by default.
 const DefaultListenAddr = "127.0.0.1:8080"
+
+// DefaultLocalActor is who the local server records changes as by default.
+const DefaultLocalActor = "local"
 
 // Config is the handler's configuration.
 type Config struct {
 	Engine          Engine
 	CORSAllowOrigin string // empty: no CORS header
 	ListenAddr      string // outside Lambda only
+	LocalActor      string // outside Lambda only
+	Stage           string // empty: metrics name no stage
+	DigestBucket    string // the digest function's only
+	S3Endpoint      string // empty: S3's own
 	QLDB            QLDBConfig
 	Postgres        PostgresConfig
 }
@@ -102,6 +125,10 @@ func (c Config) Vars() map[string]string {
 		LedgerEngine:    string(c.Engine),
 		CORSAllowOrigin: c.CORSAllowOrigin,
 		ListenAddr:      c.ListenAddr,
+		LocalActor:      c.LocalActor,
+		Stage:           c.Stage,
+		DigestBucket:    c.DigestBucket,
+		S3Endpoint:      c.S3Endpoint,
 	}
 	switch c.Engine {
 	case QLDB:
@@ -128,19 +155,26 @@ func (c Config) Vars() map[string]string {
 
 // Parse reads the configuration from an environment (os.Getenv, say) and
 // checks it: every error names the variable and what it should be.
-// LEDGER_ENGINE defaults to qldb, LISTEN_ADDR to DefaultListenAddr and
-// DB_USER to APIDatabaseUser.
+// LEDGER_ENGINE defaults to qldb, LISTEN_ADDR to DefaultListenAddr,
+// LOCAL_ACTOR to DefaultLocalActor and DB_USER to APIDatabaseUser.
 func Parse(getenv func(string) string) (Config, error) {
 	c := Config{
 		Engine:          Engine(getenv(LedgerEngine)),
 		CORSAllowOrigin: getenv(CORSAllowOrigin),
 		ListenAddr:      getenv(ListenAddr),
+		LocalActor:      getenv(LocalActor),
+		Stage:           getenv(Stage),
+		DigestBucket:    getenv(DigestBucket),
+		S3Endpoint:      getenv(S3Endpoint),
 	}
 	if c.Engine == "" {
 		c.Engine = QLDB
 	}
 	if c.ListenAddr == "" {
 		c.ListenAddr = DefaultListenAddr
+	}
+	if c.LocalActor == "" {
+		c.LocalActor = DefaultLocalActor
 	}
 	switch c.Engine {
 	case QLDB:

@@ -12,11 +12,11 @@ func lookup(vars map[string]string) func(string) string {
 
 func TestVarsParseBack(t *testing.T) {
 	for _, c := range []Config{
-		{Engine: QLDB, CORSAllowOrigin: "*", ListenAddr: DefaultListenAddr, QLDB: QLDBConfig{LedgerName: "licences-dev"}},
-		{Engine: QLDB, ListenAddr: "127.0.0.1:9", QLDB: QLDBConfig{LedgerName: "l", SessionEndpoint: "http://127.0.0.1:8811"}},
-		{Engine: AuroraPostgreSQL, ListenAddr: DefaultListenAddr, Postgres: PostgresConfig{Host: "db.example", Port: 5432, Database: "licences", User: APIDatabaseUser}},
-		{Engine: AuroraPostgreSQL, ListenAddr: DefaultListenAddr, Postgres: PostgresConfig{Host: "db.example", Port: 5432, Database: "licences", User: "u", SecretARN: "arn:aws:secretsmanager:eu-west-2:123456789012:secret:x"}},
-		{Engine: AuroraPostgreSQL, ListenAddr: DefaultListenAddr, Postgres: PostgresConfig{User: APIDatabaseUser, URL: "postgres://localhost/x"}},
+		{Engine: QLDB, CORSAllowOrigin: "*", ListenAddr: DefaultListenAddr, LocalActor: DefaultLocalActor, QLDB: QLDBConfig{LedgerName: "licences-dev"}},
+		{Engine: QLDB, ListenAddr: "127.0.0.1:9", LocalActor: "ops", Stage: "dev", DigestBucket: "b", QLDB: QLDBConfig{LedgerName: "l", SessionEndpoint: "http://127.0.0.1:8811"}},
+		{Engine: AuroraPostgreSQL, ListenAddr: DefaultListenAddr, LocalActor: DefaultLocalActor, Postgres: PostgresConfig{Host: "db.example", Port: 5432, Database: "licences", User: APIDatabaseUser}},
+		{Engine: AuroraPostgreSQL, ListenAddr: DefaultListenAddr, LocalActor: DefaultLocalActor, Postgres: PostgresConfig{Host: "db.example", Port: 5432, Database: "licences", User: "u", SecretARN: "arn:aws:secretsmanager:eu-west-2:123456789012:secret:x"}},
+		{Engine: AuroraPostgreSQL, ListenAddr: DefaultListenAddr, LocalActor: DefaultLocalActor, Postgres: PostgresConfig{User: APIDatabaseUser, URL: "postgres://localhost/x"}},
 	} {
 		got, err := Parse(lookup(c.Vars()))
 		if err != nil {

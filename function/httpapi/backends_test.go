@@ -3,35 +3,49 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"net"
 	"net/http/httptest"
 	"os"
-	"strings"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/privateledger/licences/function/httpapi"
+	"github.com/privateledger/licences/function/env"
 	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/pgstore"
 	"github.com/privateledger/licences/function/qldbstore"
 	"github.com/privateledger/licences/testdouble/localpg"
 	"github.com/privateledger/licences/testdouble/localqldb"
+	"github.com/privateledger/licences/testdouble/tcpproxy"
 )
 
-// backend is a store the route suite runs on, unchanged, and the ledger
-// failures it can cause.
+// backend is an engine the route suite runs on, unchanged.
 type backend struct {
 	name string
-	open func(t testing.TB) (http.Handler, ledgerFaults)
+	open func(t testing.TB) ledger
+}
+
+// ledger is a store on one engine, reached through a proxy the test can
+// cut, and the failures the engine can be made to show.
+type ledger struct {
+	store  licence.Store
+	eraser licence.Eraser
+	faults ledgerFaults
+	proxy  *tcpproxy.Proxy
+	// settle lets a ledger that erases asynchronously finish.
+	settle func()
+	// storedBytes is the size of the licence with id as the ledger keeps it.
+	storedBytes func(t testing.TB, id string) int
 }
 
 // ledgerFaults makes the store fail as a ledger does.
 type ledgerFaults interface {
-	busy(t testing.TB)   // writes fail as "try again later"
-	broken(t testing.TB) // reads fail for no fault of the client
+	busy(t testing.TB)     // writes fail as "try again later"
+	saturate(t testing.TB) // every session or connection is taken for longer than a request may wait
+	broken(t testing.TB)   // reads fail for no fault of the client
 	clear(t testing.TB)
 	internals() []string // what a 500 must not reveal
 }
@@ -55,17 +69,30 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func handler(store licence.Store) http.Handler {
-	return httpapi.New(store, httpapi.Options{CORSAllowOrigin: "*", Logger: quiet, Now: func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC) }})
+// proxyTo starts a proxy to addr, closed when the test ends.
+func proxyTo(t testing.TB, addr string) *tcpproxy.Proxy {
+	t.Helper()
+	p, err := tcpproxy.Start(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return p
 }
 
-// openQLDB is the handler on the QLDB store against a fresh local ledger.
-func openQLDB(t testing.TB) (http.Handler, ledgerFaults) {
+// openQLDB is the QLDB store against a fresh local ledger.
+func openQLDB(t testing.TB) ledger {
 	t.Helper()
-	srv := localqldb.New(localqldb.Options{LedgerName: "licences-test"})
+	const redactionDelay = 20 * time.Millisecond
+	srv := localqldb.New(localqldb.Options{LedgerName: "licences-test", RedactionDelay: redactionDelay})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	store, err := qldbstore.Open(context.Background(), qldbstore.Config{LedgerName: "licences-test", Endpoint: hs.URL})
+	proxy := proxyTo(t, hs.Listener.Addr().String())
+	store, err := qldbstore.Open(context.Background(), qldbstore.Config{LedgerName: "licences-test", Endpoint: "http://" + proxy.Addr()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +100,18 @@ func openQLDB(t testing.TB) (http.Handler, ledgerFaults) {
 	if _, err := store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return handler(store), qldbFaults{srv}
+	return ledger{
+		store: store, eraser: store, faults: qldbFaults{srv}, proxy: proxy,
+		settle: func() { time.Sleep(redactionDelay + 5*time.Millisecond) },
+		storedBytes: func(t testing.TB, id string) int {
+			t.Helper()
+			n, err := srv.DocumentBytes("Licences", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		},
+	}
 }
 
 type qldbFaults struct{ srv *localqldb.Server }
@@ -81,15 +119,22 @@ type qldbFaults struct{ srv *localqldb.Server }
 func (f qldbFaults) busy(testing.TB) {
 	f.srv.Inject(localqldb.Fault{Command: "CommitTransaction", Error: localqldb.OCCConflict})
 }
+func (f qldbFaults) saturate(testing.TB) {
+	f.srv.Inject(localqldb.Fault{Command: "StartTransaction", Delay: 3 * time.Second})
+}
 func (f qldbFaults) broken(testing.TB) {
 	f.srv.Inject(localqldb.Fault{Command: "StartTransaction", Error: "AccessDeniedException"})
 }
 func (f qldbFaults) clear(testing.TB)    { f.srv.ClearFaults() }
 func (f qldbFaults) internals() []string { return []string{"AccessDenied", "qldb"} }
 
-// openPostgres is the handler on the PostgreSQL store, connected as the
-// least-privileged application user to a fresh, migrated database.
-func openPostgres(t testing.TB) (http.Handler, ledgerFaults) {
+// poolSize is the API's connections in the route suite: the saturation
+// fault takes them all.
+const poolSize = 4
+
+// openPostgres is the PostgreSQL store on a fresh, migrated database,
+// connected as the least-privileged API user, and erasing as the eraser.
+func openPostgres(t testing.TB) ledger {
 	t.Helper()
 	ctx := context.Background()
 	ownerURL, err := pg.CreateDatabase(ctx)
@@ -105,7 +150,8 @@ func openPostgres(t testing.TB) (http.Handler, ledgerFaults) {
 			t.Error(err)
 		}
 	})
-	if err := pgstore.Migrate(ctx, owner, "licences_api", false); err != nil {
+	users := pgstore.Users{API: env.APIDatabaseUser, Eraser: env.EraserDatabaseUser, Digest: env.DigestDatabaseUser}
+	if err := pgstore.Migrate(ctx, owner, users, false); err != nil {
 		t.Fatal(err)
 	}
 	// A write that waits for a lock gives up quickly, as a busy database
@@ -113,21 +159,51 @@ func openPostgres(t testing.TB) (http.Handler, ledgerFaults) {
 	if _, err := owner.Exec(ctx, "ALTER ROLE licences_api IN DATABASE "+owner.Config().Database+" SET lock_timeout = '300ms'"); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pgxpool.ParseConfig(strings.Replace(ownerURL, "postgres@", "licences_api@", 1))
-	if err != nil {
-		t.Fatal(err)
+	proxy := proxyTo(t, net.JoinHostPort(owner.Config().Host, fmt.Sprint(owner.Config().Port)))
+	open := func(user string, size int32) *pgxpool.Pool {
+		cfg, err := pgxpool.ParseConfig(ownerURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.ConnConfig.User = user
+		host, port, err := net.SplitHostPort(proxy.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.ConnConfig.Host, cfg.ConnConfig.Port = host, uint16(n)
+		cfg.MaxConns = size
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		return pool
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
+	api := open(users.API, poolSize)
+	return ledger{
+		store: pgstore.New(api), eraser: pgstore.New(open(users.Eraser, 2)),
+		faults: &pgFaults{owner: owner, users: users, api: api}, proxy: proxy,
+		storedBytes: func(t testing.TB, id string) int {
+			t.Helper()
+			var n int
+			if err := owner.QueryRow(context.Background(), `SELECT pg_column_size(doc) FROM licences WHERE id = $1`, id).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		},
 	}
-	t.Cleanup(pool.Close)
-	return handler(pgstore.New(pool)), &pgFaults{owner: owner}
 }
 
 type pgFaults struct {
 	owner *pgx.Conn
+	users pgstore.Users
+	api   *pgxpool.Pool
 	lock  pgx.Tx
+	held  []*pgxpool.Conn
 }
 
 // busy holds the licence table locked, so writes time out waiting.
@@ -140,6 +216,17 @@ func (f *pgFaults) busy(t testing.TB) {
 		t.Fatal(err)
 	}
 	f.lock = tx
+}
+
+// saturate takes every connection of the API's pool.
+func (f *pgFaults) saturate(t testing.TB) {
+	for range poolSize {
+		c, err := f.api.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.held = append(f.held, c)
+	}
 }
 
 // broken takes the application's rights away.
@@ -156,7 +243,11 @@ func (f *pgFaults) clear(t testing.TB) {
 		}
 		f.lock = nil
 	}
-	if err := pgstore.Migrate(context.Background(), f.owner, "licences_api", false); err != nil {
+	for _, c := range f.held {
+		c.Release()
+	}
+	f.held = nil
+	if err := pgstore.Migrate(context.Background(), f.owner, f.users, false); err != nil {
 		t.Fatal(err)
 	}
 }

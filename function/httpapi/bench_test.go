@@ -22,6 +22,7 @@ func benchRoutes(b *testing.B, h http.Handler) {
 		res, err := adapter.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
 			HTTPMethod: method, Path: path, Body: body,
 			MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
+			RequestContext:    events.APIGatewayProxyRequestContext{Identity: events.APIGatewayRequestIdentity{UserArn: clerk.Principal}},
 		})
 		if err != nil || res.StatusCode >= 300 {
 			b.Fatalf("%s %s: %d %s %v", method, path, res.StatusCode, res.Body, err)
@@ -78,7 +79,8 @@ func benchRoutes(b *testing.B, h http.Handler) {
 // BenchmarkHandler is the handler's own cost per request, the ledger taken
 // out: routing, decoding, validation, encoding and the Lambda adapter.
 func BenchmarkHandler(b *testing.B) {
-	benchRoutes(b, httpapi.New(newMemStore(), httpapi.Options{CORSAllowOrigin: "*", Logger: quiet}))
+	store := newMemStore()
+	benchRoutes(b, httpapi.New(store, store, httpapi.Options{CORSAllowOrigin: "*", Logger: quiet}))
 }
 
 // BenchmarkEndToEnd adds the store: for QLDB the driver and the AWS SDK
@@ -87,8 +89,8 @@ func BenchmarkHandler(b *testing.B) {
 func BenchmarkEndToEnd(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			h, _ := be.open(b)
-			benchRoutes(b, h)
+			l := be.open(b)
+			benchRoutes(b, httpapi.New(l.store, l.eraser, httpapi.Options{CORSAllowOrigin: "*", Logger: quiet}))
 		})
 	}
 }

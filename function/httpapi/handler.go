@@ -1,10 +1,12 @@
-// Package httpapi serves the licence API over net/http: routing, decoding,
-// validation and errors as application/problem+json. The same handler runs
-// behind API Gateway, through the Lambda adapter, and as a plain HTTP server
-// locally. It speaks to the ledger only through licence.Store.
+// Package httpapi serves the licence API over net/http: routing, the
+// caller's identity, decoding, validation and errors as
+// application/problem+json. The same handler runs behind API Gateway,
+// through the Lambda adapter, and as a plain HTTP server locally. It
+// speaks to the ledger only through licence.Store and licence.Eraser.
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -20,26 +22,52 @@ import (
 type Options struct {
 	// CORSAllowOrigin is sent as Access-Control-Allow-Origin; empty means none.
 	CORSAllowOrigin string
+	// Actor says who sent a request; nil means GatewayActor, the
+	// principal API Gateway authenticated.
+	Actor ActorFunc
+	// RequestTimeout bounds each request's work; 0 means
+	// DefaultRequestTimeout. A deadline the request already has (Lambda's)
+	// is kept, less a margin to answer in.
+	RequestTimeout time.Duration
 	// Now is the clock for event times; nil means time.Now.
 	Now func() time.Time
 	// Logger receives server errors; nil means slog.Default().
 	Logger *slog.Logger
 }
 
+// DefaultRequestTimeout bounds a request's work outside Lambda.
+const DefaultRequestTimeout = 10 * time.Second
+
+// answerMargin is kept from a deadline the request arrives with, to answer
+// 503 before Lambda ends the invocation.
+const answerMargin = 500 * time.Millisecond
+
 type api struct {
-	store licence.Store
-	now   func() time.Time
-	log   *slog.Logger
+	store   licence.Store
+	eraser  licence.Eraser
+	now     func() time.Time
+	log     *slog.Logger
+	actor   ActorFunc
+	timeout time.Duration
 }
 
-// New returns the API's handler on store.
-func New(store licence.Store, opts Options) http.Handler {
-	a := &api{store: store, now: opts.Now, log: opts.Logger}
+// New returns the API's handler. It serves the routes of each capability
+// it is given a backend for: store for route.Licences, eraser for
+// route.Erasure; nil leaves that capability's routes unserved (404), as in
+// a function that holds only the other.
+func New(store licence.Store, eraser licence.Eraser, opts Options) http.Handler {
+	a := &api{store: store, eraser: eraser, now: opts.Now, log: opts.Logger, actor: opts.Actor, timeout: opts.RequestTimeout}
 	if a.now == nil {
 		a.now = time.Now
 	}
 	if a.log == nil {
 		a.log = slog.Default()
+	}
+	if a.actor == nil {
+		a.actor = GatewayActor
+	}
+	if a.timeout <= 0 {
+		a.timeout = DefaultRequestTimeout
 	}
 	handlers := map[string]http.HandlerFunc{
 		"POST /licences":                     a.create,
@@ -48,10 +76,15 @@ func New(store licence.Store, opts Options) http.Handler {
 		"PUT /licences/{id}/contact":         a.changeContact,
 		"POST /licences/{id}/penalty-points": a.changePoints,
 		"GET /licences/{id}/history":         a.history,
+		"POST /licences/{id}/erasure":        a.erase,
 	}
+	served := map[route.Capability]bool{route.Licences: store != nil, route.Erasure: eraser != nil}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
 	for _, r := range route.Routes() {
+		if !served[r.Capability] {
+			continue
+		}
 		mux.Handle(r.Pattern(), handlers[r.Pattern()])
 		allowed[r.Path] = append(allowed[r.Path], r.Method)
 	}
@@ -66,7 +99,7 @@ func New(store licence.Store, opts Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such route", nil)
 	})
-	var h http.Handler = mux
+	h := a.withActor(a.withDeadline(mux))
 	if opts.CORSAllowOrigin != "" {
 		h = withCORS(opts.CORSAllowOrigin, h)
 	}
@@ -80,6 +113,21 @@ func withCORS(origin string, next http.Handler) http.Handler {
 			w.Header().Add("Vary", "Origin")
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// withDeadline bounds the request's work: its own timeout, or the
+// deadline it arrived with less a margin to answer in, whichever is
+// sooner. A ledger that cannot answer by then is answered 503.
+func (a *api) withDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline := time.Now().Add(a.timeout)
+		if d, ok := r.Context().Deadline(); ok && d.Add(-answerMargin).Before(deadline) {
+			deadline = d.Add(-answerMargin)
+		}
+		ctx, cancel := context.WithDeadline(r.Context(), deadline)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -104,7 +152,11 @@ func (a *api) create(w http.ResponseWriter, r *http.Request) {
 	if !a.decodeValid(w, r, &app, func() error { return app.Validate() }) {
 		return
 	}
-	l, replayed, err := a.store.Create(r.Context(), licence.New("", app, a.now().UTC()), key)
+	idem := licence.IdempotencyKey{}
+	if key != "" {
+		idem = licence.IdempotencyKey{Key: key, RequestHash: app.Hash()}
+	}
+	l, replayed, err := a.store.Create(r.Context(), licence.New("", app, a.now().UTC(), actorOf(r)), idem)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -134,7 +186,7 @@ func (a *api) delete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := a.store.Delete(r.Context(), id); err != nil {
+	if err := a.store.Delete(r.Context(), id, licence.Deletion(a.now().UTC(), actorOf(r))); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -143,47 +195,29 @@ func (a *api) delete(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) changeContact(w http.ResponseWriter, r *http.Request) {
 	var c licence.ContactChange
-	a.update(w, r, &c, func() error { return c.Validate() }, func(l *licence.Licence, at time.Time) { l.ChangeContact(c, at) })
+	a.update(w, r, &c, func() error { return c.Validate() }, func(l *licence.Licence, at time.Time, by licence.Actor) { l.ChangeContact(c, at, by) })
 }
 
 func (a *api) changePoints(w http.ResponseWriter, r *http.Request) {
 	var c licence.PointsChange
-	a.update(w, r, &c, func() error { return c.Validate() }, func(l *licence.Licence, at time.Time) { l.ChangePoints(c, at) })
+	a.update(w, r, &c, func() error { return c.Validate() }, func(l *licence.Licence, at time.Time, by licence.Actor) { l.ChangePoints(c, at, by) })
 }
 
 // update decodes a change into change, validates it with validate (a
 // closure over change, so it sees what was decoded), applies it with apply
 // in one ledger transaction and answers the licence as changed.
-func (a *api) update(w http.ResponseWriter, r *http.Request, change any, validate func() error, apply func(*licence.Licence, time.Time)) {
+func (a *api) update(w http.ResponseWriter, r *http.Request, change any, validate func() error, apply func(*licence.Licence, time.Time, licence.Actor)) {
 	id, ok := licenceID(w, r)
 	if !ok || !a.decodeValid(w, r, change, validate) {
 		return
 	}
-	l, err := a.store.Update(r.Context(), id, func(l *licence.Licence) { apply(l, a.now().UTC()) })
+	by := actorOf(r)
+	l, err := a.store.Update(r.Context(), id, func(l *licence.Licence) { apply(l, a.now().UTC(), by) })
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, l)
-}
-
-// historyBody is the answer of GET /licences/{id}/history.
-type historyBody struct {
-	ID        string             `json:"id"`
-	Revisions []licence.Revision `json:"revisions"`
-}
-
-func (a *api) history(w http.ResponseWriter, r *http.Request) {
-	id, ok := licenceID(w, r)
-	if !ok {
-		return
-	}
-	revs, err := a.store.History(r.Context(), id)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, historyBody{id, revs})
 }
 
 // decodeValid decodes the body into v and validates it, answering 4xx and
@@ -219,10 +253,12 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, http.StatusConflict, "a licence already exists for this email", nil)
 	case errors.Is(err, licence.ErrKeyReused):
 		writeProblem(w, r, http.StatusUnprocessableEntity, "this Idempotency-Key was used for a different request", nil)
+	case errors.Is(err, licence.ErrStillLive):
+		writeProblem(w, r, http.StatusConflict, "the licence still exists: delete it before erasing it", nil)
 	case errors.As(err, &unavailable):
 		a.log.WarnContext(r.Context(), "ledger unavailable", "requestId", requestID(r), "error", err)
 		w.Header().Set("Retry-After", retryAfter(unavailable.RetryAfter.Seconds()))
-		writeProblem(w, r, http.StatusServiceUnavailable, "the ledger is busy; try again shortly", nil)
+		writeProblem(w, r, http.StatusServiceUnavailable, "the ledger is busy or unreachable; try again shortly", nil)
 	default:
 		a.log.ErrorContext(r.Context(), "request failed", "requestId", requestID(r), "error", err)
 		writeProblem(w, r, http.StatusInternalServerError, "the request failed; quote the request id if you report it", nil)

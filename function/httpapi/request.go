@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -74,7 +75,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		var tooBig *http.MaxBytesError
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
+		var netErr net.Error
 		switch {
+		case errors.As(err, &netErr) && netErr.Timeout():
+			return &errBadBody{http.StatusRequestTimeout, "the body took too long to arrive"}
 		case errors.As(err, &tooBig):
 			return &errBadBody{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body may be at most %d bytes", MaxBodyBytes)}
 		case errors.Is(err, io.EOF):

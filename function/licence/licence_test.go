@@ -7,7 +7,10 @@ import (
 	"time"
 )
 
-var at = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+var (
+	at = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	by = Actor{Principal: "arn:aws:sts::123456789012:assumed-role/clerk/jo", Role: "arn:aws:iam::123456789012:role/clerk"}
+)
 
 func valid() Application {
 	return Application{FirstName: " Jo ", LastName: "Bloggs", Email: " Jo@Example.com", Telephone: "07700 900123", Postcode: "sw1a  1aa"}
@@ -17,12 +20,12 @@ func TestNewNormalises(t *testing.T) {
 	if err := valid().Validate(); err != nil {
 		t.Fatal(err)
 	}
-	l := New("id1", valid(), at)
+	l := New("id1", valid(), at, by)
 	if l.FirstName != "Jo" || l.Email != "jo@example.com" || l.Telephone != "07700900123" || l.Postcode != "SW1A 1AA" {
 		t.Errorf("New = %+v", l)
 	}
-	if len(l.Events) != 1 || l.Events[0].Kind != Created || l.PenaltyPoints != 0 {
-		t.Errorf("events %v, points %d: want one LicenceCreated, no points", l.Events, l.PenaltyPoints)
+	if e := l.LastEvent; e == nil || e.Kind != Created || e.Actor != by || !e.At.Equal(at) || l.PenaltyPoints != 0 {
+		t.Errorf("last event %+v, points %d: want LicenceCreated by %v, no points", e, l.PenaltyPoints, by)
 	}
 }
 
@@ -44,6 +47,93 @@ func TestApplicationValidationNamesEveryBadField(t *testing.T) {
 	}
 }
 
+// Text that does not mean what it shows is refused, naming the field.
+func TestInvisibleCharactersAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		field string
+		set   func(*Application)
+	}{
+		{"email", func(a *Application) { a.Email = "jo\u200b@example.com" }},
+		{"email", func(a *Application) { a.Email = "jo@exa\u200bmple.com" }},
+		{"email", func(a *Application) { a.Email = "\u202ejo@example.com" }},
+		{"email", func(a *Application) { a.Email = "jo@example.com\u0000" }},
+		{"firstName", func(a *Application) { a.FirstName = "\u200b" }},
+		{"firstName", func(a *Application) { a.FirstName = "\ufeff" }},
+		{"firstName", func(a *Application) { a.FirstName = "Jo\u2066" }},
+		{"lastName", func(a *Application) { a.LastName = "Blo\ue000ggs" }},
+		{"lastName", func(a *Application) { a.LastName = "Blo\u2028ggs" }},
+		{"lastName", func(a *Application) { a.LastName = "Bloggs\U000E0001" }},
+		{"lastName", func(a *Application) { a.LastName = "Blo\U000F0000" }},
+		{"postcode", func(a *Application) { a.Postcode = "SW1A\u00ad1AA" }},
+		{"telephone", func(a *Application) { a.Telephone = "07700\t900123" }},
+		{"firstName", func(a *Application) { a.FirstName = "123" }},
+		{"firstName", func(a *Application) { a.FirstName = "\u0301" }},
+		{"firstName", func(a *Application) { a.FirstName = string([]byte{0xff, 'J'}) }},
+	} {
+		a := valid()
+		c.set(&a)
+		var ve *ValidationError
+		if err := a.Validate(); !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != c.field {
+			t.Errorf("%+q: %v, want one error naming %s", a, err, c.field)
+		}
+	}
+	tel := "0770\u200b0900123"
+	if err := (ContactChange{Telephone: &tel}).Validate(); err == nil {
+		t.Error("a zero-width space in a contact change validated")
+	}
+	if err := (PointsChange{Points: 1, Reason: "\u202espeeding"}).Validate(); err == nil {
+		t.Error("a bidi override in a reason validated")
+	}
+}
+
+// Emails that look alike are one email: the same canonical form.
+func TestVisuallyEqualEmailsAreOne(t *testing.T) {
+	want := CanonicalEmail("jo@example.com")
+	for _, e := range []string{"JO@EXAMPLE.COM", " jo@Example.com ", "jo@ＥＸＡＭＰＬＥ.com", "jo@example\uff0ecom", "jo@xn--exmple-cua.com"} {
+		a := valid()
+		a.Email = e
+		if err := a.Validate(); err != nil {
+			t.Errorf("%q: %v", e, err)
+			continue
+		}
+		got := New("id", a, at, by).Email
+		if e == "jo@xn--exmple-cua.com" {
+			// The punycode and Unicode forms of one domain are one.
+			if got != CanonicalEmail("jo@exämple.com") {
+				t.Errorf("%q canonical %q, want the Unicode form %q", e, got, CanonicalEmail("jo@exämple.com"))
+			}
+			continue
+		}
+		if got != want {
+			t.Errorf("%q canonical %q, want %q", e, got, want)
+		}
+	}
+	// NFC: a composed and a decomposed é are one.
+	if CanonicalEmail("ren\u00e9@example.com") != CanonicalEmail("rene\u0301@example.com") {
+		t.Error("composed and decomposed forms differ")
+	}
+}
+
+func TestHashBindsTheRequest(t *testing.T) {
+	a, b := valid(), valid()
+	b.Email = "JO@example.com "
+	if a.Hash() != b.Hash() {
+		t.Error("the same application, written differently, hashes differently")
+	}
+	b.Email = "al@example.com"
+	if a.Hash() == b.Hash() {
+		t.Error("another email hashes the same")
+	}
+	c := valid()
+	c.FirstName, c.LastName = "JoBl", "oggs"
+	d := valid()
+	d.FirstName, d.LastName = "Jo", "Bloggs"
+	c.FirstName, c.LastName = "JoB", "loggs"
+	if c.Hash() == d.Hash() {
+		t.Error("fields run together hash the same")
+	}
+}
+
 func TestContactChange(t *testing.T) {
 	if err := (ContactChange{}).Validate(); err == nil {
 		t.Error("an empty change validated")
@@ -53,26 +143,25 @@ func TestContactChange(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	l := New("id1", valid(), at)
-	l.ChangeContact(c, at)
+	l := New("id1", valid(), at, Actor{Principal: "someone"})
+	l.ChangeContact(c, at, by)
 	if l.Telephone != "+442079460000" || l.Postcode != "SW1A 1AA" {
 		t.Errorf("after change: %+v", l)
 	}
-	if last := l.Events[len(l.Events)-1]; last.Kind != ContactUpdated {
-		t.Errorf("last event %v, want ContactUpdated", last)
+	if e := l.LastEvent; e.Kind != ContactUpdated || e.Actor != by {
+		t.Errorf("last event %+v, want ContactUpdated by %v", e, by)
 	}
 }
 
 func TestPointsNeverGoBelowZero(t *testing.T) {
-	l := New("id1", valid(), at)
-	l.ChangePoints(PointsChange{Points: 3, Reason: "speeding"}, at)
-	l.ChangePoints(PointsChange{Points: -5, Reason: "appeal upheld"}, at)
+	l := New("id1", valid(), at, by)
+	l.ChangePoints(PointsChange{Points: 3, Reason: "speeding"}, at, by)
+	l.ChangePoints(PointsChange{Points: -5, Reason: " appeal upheld"}, at, by)
 	if l.PenaltyPoints != 0 {
 		t.Errorf("points = %d, want 0", l.PenaltyPoints)
 	}
-	last := l.Events[len(l.Events)-1]
-	if last.Kind != PenaltyPointsRemoved || last.Points != 3 || last.Description != "appeal upheld" {
-		t.Errorf("last event %+v, want 3 points removed", last)
+	if e := l.LastEvent; e.Kind != PenaltyPointsRemoved || e.Points != 3 || e.Reason != "appeal upheld" {
+		t.Errorf("last event %+v, want 3 points removed", e)
 	}
 }
 
@@ -91,5 +180,27 @@ func TestPointsChangeValidation(t *testing.T) {
 	}
 	if err := (PointsChange{Points: -12, Reason: "course completed"}).Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestActorOf(t *testing.T) {
+	a, err := ActorOf("arn:aws:sts::123456789012:assumed-role/licence-clerk/jo.bloggs@example.com")
+	if err != nil || a.Role != "arn:aws:iam::123456789012:role/licence-clerk" {
+		t.Errorf("role session: %+v, %v", a, err)
+	}
+	u, err := ActorOf("arn:aws:iam::123456789012:user/ops/jo")
+	if err != nil || u.Principal != "arn:aws:iam::123456789012:user/ops/jo" || u.Role != "" {
+		t.Errorf("user: %+v, %v", u, err)
+	}
+	for _, bad := range []string{"", "  ", "anonymous", "arn:aws:iam::123:user/x", "arn:aws:iam::123456789012:user/<script>", "arn:aws:s3:::bucket", "arn:aws:iam::123456789012:" + strings.Repeat("a", 2100)} {
+		if _, err := ActorOf(bad); !errors.Is(err, ErrNoActor) {
+			t.Errorf("ActorOf(%q) = %v, want ErrNoActor", bad, err)
+		}
+	}
+	if l, err := LocalActor(""); err != nil || l.Principal != "local" {
+		t.Errorf("LocalActor(\"\") = %+v, %v", l, err)
+	}
+	if _, err := LocalActor("jo bloggs"); err == nil {
+		t.Error("a local actor with a space was accepted")
 	}
 }

@@ -1,12 +1,18 @@
 package licence
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Application is a request for a new licence.
@@ -30,7 +36,8 @@ type PointsChange struct {
 	Reason string `json:"reason"`
 }
 
-// Limits on what a request may hold.
+// Limits on what a request may hold. With them, and the bound on an
+// actor's ARNs, a licence's stored form is bounded (MaxDocumentBytes).
 const (
 	maxNameLen   = 100
 	maxEmailLen  = 254 // RFC 5321's limit on a forward path
@@ -80,22 +87,40 @@ func (p problems) err() error {
 // Validate reports every field of the application that is missing or wrong.
 func (a Application) Validate() error {
 	var p problems
-	a = a.normalised()
-	checkName(&p, "firstName", a.FirstName)
-	checkName(&p, "lastName", a.LastName)
+	checkText(&p, "firstName", a.FirstName)
+	checkText(&p, "lastName", a.LastName)
+	checkText(&p, "email", a.Email)
+	checkText(&p, "telephone", a.Telephone)
+	checkText(&p, "postcode", a.Postcode)
+	if len(p) > 0 {
+		return p.err()
+	}
+	n := a.normalised()
+	checkName(&p, "firstName", n.FirstName)
+	checkName(&p, "lastName", n.LastName)
 	checkEmail(&p, a.Email)
-	checkTelephone(&p, a.Telephone)
-	checkPostcode(&p, a.Postcode)
+	checkTelephone(&p, n.Telephone)
+	checkPostcode(&p, n.Postcode)
 	return p.err()
 }
 
 // Validate reports what is wrong with the change; it must change something.
 func (c ContactChange) Validate() error {
 	var p problems
-	c = c.normalised()
 	if c.Telephone == nil && c.Postcode == nil {
 		p.add("telephone", "give a telephone, a postcode or both")
+		return p.err()
 	}
+	if c.Telephone != nil {
+		checkText(&p, "telephone", *c.Telephone)
+	}
+	if c.Postcode != nil {
+		checkText(&p, "postcode", *c.Postcode)
+	}
+	if len(p) > 0 {
+		return p.err()
+	}
+	c = c.normalised()
 	if c.Telephone != nil {
 		checkTelephone(&p, *c.Telephone)
 	}
@@ -114,24 +139,39 @@ func (c PointsChange) Validate() error {
 	case c.Points > maxPoints || c.Points < -maxPoints:
 		p.add("points", "must be between -%d and %d", maxPoints, maxPoints)
 	}
-	reason := strings.TrimSpace(c.Reason)
+	checkText(&p, "reason", c.Reason)
+	reason := c.normalised().Reason
 	switch {
 	case reason == "":
 		p.add("reason", "is required")
 	case utf8.RuneCountInString(reason) > maxReasonLen:
 		p.add("reason", "must be at most %d characters", maxReasonLen)
-	case hasControl(reason):
-		p.add("reason", "must not contain control characters")
 	}
 	return p.err()
 }
 
-// normalised trims the application and puts email and postcode in the form
-// they are stored and compared in.
+// Hash identifies the application as a request: the SHA-256 of its
+// canonical form (normalised, as it would be stored), each field
+// length-prefixed so no two applications share a form. An idempotency key
+// is bound to it: the same key with another application is refused.
+func (a Application) Hash() string {
+	n := a.normalised()
+	h := sha256.New()
+	for _, f := range []string{n.FirstName, n.LastName, n.Email, n.Telephone, n.Postcode} {
+		var size [8]byte
+		binary.BigEndian.PutUint64(size[:], uint64(len(f)))
+		h.Write(size[:])
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// normalised puts an application in the form it is stored and compared in:
+// text in Unicode NFC, trimmed, the email canonical.
 func (a Application) normalised() Application {
-	a.FirstName = strings.TrimSpace(a.FirstName)
-	a.LastName = strings.TrimSpace(a.LastName)
-	a.Email = NormaliseEmail(a.Email)
+	a.FirstName = normaliseText(a.FirstName)
+	a.LastName = normaliseText(a.LastName)
+	a.Email = CanonicalEmail(a.Email)
 	a.Telephone = normaliseTelephone(a.Telephone)
 	a.Postcode = normalisePostcode(a.Postcode)
 	return a
@@ -149,9 +189,36 @@ func (c ContactChange) normalised() ContactChange {
 	return c
 }
 
-// NormaliseEmail is the form an email is stored and compared in: trimmed and
-// lower case, so one address cannot hold two licences by changing case.
-func NormaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func (c PointsChange) normalised() PointsChange {
+	c.Reason = normaliseText(c.Reason)
+	return c
+}
+
+// normaliseText is text as it is stored: NFC, trimmed.
+func normaliseText(s string) string { return strings.TrimSpace(norm.NFC.String(s)) }
+
+// CanonicalEmail is the one form an email is stored and compared in, so
+// that addresses that look alike are one address: the local part in NFC and
+// lower case, the domain mapped by IDNA (UTS #46: case, width and
+// compatibility forms folded) and written in Unicode. An address IDNA
+// refuses stays as it was given, and Validate refuses it.
+func CanonicalEmail(s string) string {
+	s = normaliseText(s)
+	i := strings.LastIndexByte(s, '@')
+	if i < 0 {
+		return strings.ToLower(s)
+	}
+	local, domain := strings.ToLower(s[:i]), s[i+1:]
+	ascii, err := idna.Lookup.ToASCII(domain)
+	if err != nil {
+		return local + "@" + strings.ToLower(domain)
+	}
+	unicodeDomain, err := idna.Lookup.ToUnicode(ascii)
+	if err != nil {
+		return local + "@" + ascii
+	}
+	return local + "@" + unicodeDomain
+}
 
 // normaliseTelephone drops the spaces, hyphens, dots and brackets people
 // write numbers with.
@@ -162,11 +229,48 @@ func normaliseTelephone(s string) string {
 			return -1
 		}
 		return r
-	}, strings.TrimSpace(s))
+	}, normaliseText(s))
 }
 
 func normalisePostcode(s string) string {
-	return strings.Join(strings.Fields(strings.ToUpper(s)), " ")
+	return strings.Join(strings.Fields(strings.ToUpper(normaliseText(s))), " ")
+}
+
+// checkText refuses text that does not mean what it shows: not UTF-8, or
+// holding control characters, format characters (bidirectional overrides,
+// zero-width characters, the byte order mark), private-use, surrogate or
+// unassigned code points, or line and paragraph separators.
+func checkText(p *problems, field, s string) {
+	if !utf8.ValidString(s) {
+		p.add(field, "must be UTF-8 text")
+		return
+	}
+	for _, r := range s {
+		if bad := hidden(r); bad != "" {
+			p.add(field, "must not contain %s (U+%04X)", bad, r)
+			return
+		}
+	}
+}
+
+// hidden names what kind of character r is, if it is one a field may not
+// hold; "" otherwise.
+func hidden(r rune) string {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r' || unicode.Is(unicode.Cc, r):
+		return "a control character"
+	case unicode.Is(unicode.Cf, r):
+		return "a format character such as a bidirectional override or a zero-width character"
+	case unicode.Is(unicode.Co, r):
+		return "a private-use character"
+	case unicode.Is(unicode.Cs, r) || r == utf8.RuneError:
+		return "an invalid character"
+	case unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r):
+		return "a line or paragraph separator"
+	case !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs):
+		return "an unassigned character"
+	}
+	return ""
 }
 
 func checkName(p *problems, field, v string) {
@@ -175,18 +279,29 @@ func checkName(p *problems, field, v string) {
 		p.add(field, "is required")
 	case utf8.RuneCountInString(v) > maxNameLen:
 		p.add(field, "must be at most %d characters", maxNameLen)
-	case hasControl(v):
-		p.add(field, "must not contain control characters")
+	case !strings.ContainsFunc(v, unicode.IsLetter):
+		p.add(field, "must contain a letter")
 	}
 }
 
-func checkEmail(p *problems, v string) {
+func checkEmail(p *problems, given string) {
+	v := normaliseText(given)
 	if v == "" {
 		p.add("email", "is required")
 		return
 	}
-	addr, err := mail.ParseAddress(v)
-	if err != nil || addr.Address != v || addr.Name != "" || len(v) > maxEmailLen {
+	i := strings.LastIndexByte(v, '@')
+	if i < 0 {
+		p.add("email", "must be a plain email address such as jo@example.com")
+		return
+	}
+	if _, err := idna.Lookup.ToASCII(v[i+1:]); err != nil {
+		p.add("email", "must have a valid domain: %v", err)
+		return
+	}
+	canonical := CanonicalEmail(v)
+	addr, err := mail.ParseAddress(canonical)
+	if err != nil || addr.Address != canonical || addr.Name != "" || len(canonical) > maxEmailLen {
 		p.add("email", "must be a plain email address such as jo@example.com")
 	}
 }
@@ -207,8 +322,4 @@ func checkPostcode(p *problems, v string) {
 	case !postcodePattern.MatchString(v):
 		p.add("postcode", "must be 3 to 10 letters, digits, spaces or hyphens")
 	}
-}
-
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, unicode.IsControl)
 }

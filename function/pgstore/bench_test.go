@@ -11,7 +11,8 @@ import (
 // BenchmarkWrites measures each write against the local server and reports
 // the statements it sends (BEGIN and COMMIT included).
 func BenchmarkWrites(b *testing.B) {
-	s, _, counter := newStore(b)
+	db := newDB(b)
+	s, counter := db.api, db.statements
 	ctx := context.Background()
 	n := 0
 	var current testing.TB = b
@@ -26,10 +27,10 @@ func BenchmarkWrites(b *testing.B) {
 	}{
 		{"create", false, func(licence.Licence) error { fresh(); return nil }},
 		{"update", true, func(l licence.Licence) error {
-			_, err := s.Update(ctx, l.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
+			_, err := s.Update(ctx, l.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at, clerk) })
 			return err
 		}},
-		{"delete", true, func(l licence.Licence) error { return s.Delete(ctx, l.ID) }},
+		{"delete", true, func(l licence.Licence) error { return s.Delete(ctx, l.ID, licence.Deletion(at, clerk)) }},
 	} {
 		b.Run(w.name, func(b *testing.B) {
 			current = b

@@ -11,32 +11,58 @@ import (
 //go:embed schema.sql
 var schemaSQL string
 
-// Migrate creates the schema and the application user where they are
-// absent, and grants that user the least it needs: read and write licences,
-// read history, nothing else. With iamAuth the user logs in with IAM tokens
-// (Aurora's rds_iam role) and has no password. Running it again changes
-// nothing. conn must be the database owner's.
-func Migrate(ctx context.Context, conn *pgx.Conn, appUser string, iamAuth bool) error {
+// Users are the database users of the functions, each granted the least
+// its function needs.
+type Users struct {
+	// API reads and writes licences and reads history: it may insert and
+	// delete licences and update their doc column only (an update that
+	// changes more than contact details and points is refused by the
+	// history trigger), and never touch history or the ledger's tip.
+	API string
+	// Eraser may run licence_erase and nothing else: it cannot read a
+	// licence.
+	Eraser string
+	// Digest reads the history, the licences and the ledger's tip, to
+	// verify the ledger and take its digest; it writes nothing.
+	Digest string
+}
+
+func (u Users) all() []string { return []string{u.API, u.Eraser, u.Digest} }
+
+// Migrate creates or upgrades the schema and the functions' users where
+// they are absent, and grants each the least it needs. With iamAuth the
+// users log in with IAM tokens (Aurora's rds_iam role) and have no
+// password. Running it again changes nothing. conn must be the database
+// owner's.
+func Migrate(ctx context.Context, conn *pgx.Conn, users Users, iamAuth bool) error {
 	if _, err := conn.Exec(ctx, schemaSQL); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
-	user := pgx.Identifier{appUser}.Sanitize()
-	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)`, appUser).Scan(&exists); err != nil {
-		return fmt.Errorf("look up %s: %w", appUser, err)
+	var steps []string
+	for _, name := range users.all() {
+		var exists bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)`, name).Scan(&exists); err != nil {
+			return fmt.Errorf("look up %s: %w", name, err)
+		}
+		user := pgx.Identifier{name}.Sanitize()
+		if !exists {
+			steps = append(steps, "CREATE ROLE "+user+" LOGIN")
+		}
+		if iamAuth {
+			steps = append(steps, "GRANT rds_iam TO "+user)
+		}
+		// Revoking a table's privileges revokes its columns' too.
+		steps = append(steps, "REVOKE ALL ON licences, licence_history, ledger_tip FROM "+user)
 	}
-	steps := []string{}
-	if !exists {
-		steps = append(steps, "CREATE ROLE "+user+" LOGIN")
-	}
-	if iamAuth {
-		steps = append(steps, "GRANT rds_iam TO "+user)
-	}
+	api, eraser, digest := pgx.Identifier{users.API}.Sanitize(), pgx.Identifier{users.Eraser}.Sanitize(), pgx.Identifier{users.Digest}.Sanitize()
 	steps = append(steps,
-		"REVOKE ALL ON licences, licence_history FROM "+user,
-		"GRANT SELECT, INSERT, UPDATE, DELETE ON licences TO "+user,
-		"GRANT SELECT ON licence_history TO "+user,
-		"REVOKE ALL ON FUNCTION licence_history_append() FROM PUBLIC",
+		"REVOKE ALL ON FUNCTION licence_history_append(), licence_erase(text, jsonb) FROM PUBLIC",
+		"GRANT SELECT, DELETE ON licences TO "+api,
+		"GRANT INSERT (id, email, idempotency_key, request_hash, doc) ON licences TO "+api,
+		"GRANT UPDATE (doc) ON licences TO "+api,
+		"GRANT SELECT ON licence_history TO "+api,
+		"GRANT EXECUTE ON FUNCTION licence_erase(text, jsonb) TO "+eraser,
+		"GRANT SELECT ON licences, licence_history, ledger_tip TO "+digest,
 	)
 	for _, s := range steps {
 		if _, err := conn.Exec(ctx, s); err != nil {

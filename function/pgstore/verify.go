@@ -4,27 +4,47 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// BrokenLink is the first revision whose chain does not hold.
+// BrokenLink is the first place the ledger does not hold: a licence's
+// revision (LicenceID and Version), or a position of the ledger (Seq).
 type BrokenLink struct {
 	LicenceID string
 	Version   int
+	Seq       int64
 	Reason    string
 }
 
 func (b *BrokenLink) Error() string {
+	if b.LicenceID == "" {
+		return fmt.Sprintf("the ledger breaks at position %d: %s", b.Seq, b.Reason)
+	}
 	return fmt.Sprintf("history of licence %s breaks at version %d: %s", b.LicenceID, b.Version, b.Reason)
 }
 
-// revisionHash is the hash of one revision, computed here as the database's
-// licence_revision_hash computes it, so a change made to the history or to
-// that function behind the application's back shows.
-func revisionHash(prev []byte, id string, version int, tx int64, at time.Time, doc *string) []byte {
+// Report is what Verify found.
+type Report struct {
+	// Broken is the first place that does not hold; nil when all does.
+	Broken *BrokenLink
+	// Revisions is how many revisions were checked; Redacted how many of
+	// them are erased (their hashes checked, their data gone); Licences
+	// how many licences have a history, Live how many exist.
+	Revisions, Redacted, Licences, Live int
+	// Digest is the ledger's digest, recomputed from its revisions, with
+	// its checkpoints: write it out to check the ledger against later.
+	Digest Digest
+}
+
+// revisionHashV1 is the hash of a formula-1 revision: the database's
+// licence_revision_hash.
+func revisionHashV1(prev []byte, id string, version int, tx int64, at time.Time, doc *string) []byte {
 	d := "deleted"
 	if doc != nil {
 		d = *doc
@@ -35,47 +55,282 @@ func revisionHash(prev []byte, id string, version int, tx int64, at time.Time, d
 	return h.Sum(nil)
 }
 
-// Verify walks every licence's chain of revisions, oldest first, and
-// returns the first broken link (nil when every chain holds) and how many
-// revisions it checked.
-func Verify(ctx context.Context, q interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}) (*BrokenLink, int, error) {
-	rows, err := q.Query(ctx, `SELECT licence_id, version, tx_id, tx_time, doc::text, prev_hash, hash
-		FROM licence_history ORDER BY licence_id, version`)
+// contentHash is the hash of a formula-2 revision's data: the database's
+// licence_content_hash.
+func contentHash(doc *string, event string) []byte {
+	d := ""
+	if doc != nil {
+		d = *doc
+	}
+	sum := sha256.Sum256([]byte(d + "|" + event))
+	return sum[:]
+}
+
+// revisionHashV2 is the hash of a formula-2 revision: the database's
+// licence_revision_hash_v2.
+func revisionHashV2(prev []byte, id string, version int, tx int64, at time.Time, content []byte) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	_, _ = fmt.Fprintf(h, "%s|%d|%d|%d|2|", id, version, tx, at.UnixMicro())
+	h.Write(content)
+	return h.Sum(nil)
+}
+
+// historyRow is a revision as Verify reads it, with the live licence
+// beside its chain's head.
+type historyRow struct {
+	id         string
+	version    int
+	tx         int64
+	at         time.Time
+	formula    int
+	doc, event *string
+	content    []byte
+	erased     bool
+	prev, hash []byte
+	head, live bool
+	liveDoc    *string
+}
+
+// Verify checks the whole ledger, independently of the database's own
+// functions, and against a digest taken earlier when against is not nil:
+//
+//   - each licence's chain: versions without a gap, each revision chained
+//     to the one before it, and its hash matching its contents (erased
+//     revisions by the hash of their contents they keep);
+//   - each licence's present: a live licence equals the head of its chain,
+//     a licence that is gone has a chain that ends in its deletion, and no
+//     licence lives without a history;
+//   - the ledger's chain: every revision at its own position, chained in
+//     commit order, ending at the ledger's tip, and equal to the digest
+//     up to its position.
+//
+// It reads one snapshot of the database, so writers may carry on.
+func Verify(ctx context.Context, db Beginner, against *Digest) (Report, error) {
+	var rep Report
+	err := pgx.BeginTxFunc(ctx, db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		return verify(ctx, tx, against, &rep)
+	})
+	return rep, err
+}
+
+// Beginner begins transactions: a connection or a pool.
+type Beginner interface {
+	BeginTx(context.Context, pgx.TxOptions) (pgx.Tx, error)
+}
+
+func verify(ctx context.Context, q Querier, against *Digest, rep *Report) error {
+	if err := verifyChains(ctx, q, rep); err != nil || rep.Broken != nil {
+		return err
+	}
+	var orphan string
+	err := q.QueryRow(ctx, `SELECT l.id FROM licences l WHERE NOT EXISTS
+		(SELECT FROM licence_history h WHERE h.licence_id = l.id) ORDER BY l.id LIMIT 1`).Scan(&orphan)
+	switch {
+	case err == nil:
+		rep.Broken = &BrokenLink{LicenceID: orphan, Reason: "the licence exists but has no history"}
+		return nil
+	case !isNoRows(err):
+		return fmt.Errorf("look for licences without a history: %w", err)
+	}
+	return verifyLedger(ctx, q, against, rep)
+}
+
+func verifyChains(ctx context.Context, q Querier, rep *Report) error {
+	rows, err := q.Query(ctx, `SELECT x.licence_id, x.version, x.tx_id, x.tx_time, x.formula, x.doc::text, x.event::text,
+			x.content_hash, x.erased IS NOT NULL, x.prev_hash, x.hash, x.head, l.id IS NOT NULL, CASE WHEN x.head THEN l.doc::text END
+		FROM (SELECT h.*, h.version = max(h.version) OVER (PARTITION BY h.licence_id) AS head FROM licence_history h) x
+		LEFT JOIN licences l ON l.id = x.licence_id
+		ORDER BY x.licence_id, x.version`)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read history: %w", err)
+		return fmt.Errorf("read history: %w", err)
 	}
 	defer rows.Close()
 	var (
-		checked  int
 		lastID   string
 		lastHash []byte
 		wantVer  int
+		deleted  bool
 	)
 	for rows.Next() {
-		var id string
-		var version int
-		var tx int64
-		var at time.Time
-		var doc *string
-		var prev, hash []byte
-		if err := rows.Scan(&id, &version, &tx, &at, &doc, &prev, &hash); err != nil {
-			return nil, checked, err
+		var r historyRow
+		if err := rows.Scan(&r.id, &r.version, &r.tx, &r.at, &r.formula, &r.doc, &r.event, &r.content,
+			&r.erased, &r.prev, &r.hash, &r.head, &r.live, &r.liveDoc); err != nil {
+			return fmt.Errorf("read history: %w", err)
 		}
-		if id != lastID {
-			lastID, lastHash, wantVer = id, []byte{}, 0
+		if r.id != lastID {
+			lastID, lastHash, wantVer, deleted = r.id, []byte{}, 0, false
+			rep.Licences++
+			if r.live {
+				rep.Live++
+			}
+		}
+		broken := func(format string, args ...any) error {
+			rep.Broken = &BrokenLink{LicenceID: r.id, Version: r.version, Reason: fmt.Sprintf(format, args...)}
+			return nil
 		}
 		switch {
-		case version != wantVer:
-			return &BrokenLink{id, version, fmt.Sprintf("expected version %d: a revision is missing", wantVer)}, checked, nil
-		case !bytes.Equal(prev, lastHash):
-			return &BrokenLink{id, version, "it does not chain to the revision before it"}, checked, nil
-		case !bytes.Equal(hash, revisionHash(prev, id, version, tx, at, doc)):
-			return &BrokenLink{id, version, "its contents do not match its hash"}, checked, nil
+		case r.version != wantVer:
+			return broken("expected version %d: a revision is missing", wantVer)
+		case deleted:
+			return broken("a revision follows the licence's deletion")
+		case !bytes.Equal(r.prev, lastHash):
+			return broken("it does not chain to the revision before it")
 		}
-		lastHash, wantVer = hash, version+1
-		checked++
+		if reason := r.checkHash(); reason != "" {
+			return broken("%s", reason)
+		}
+		isDeletion := r.doc == nil && !r.erased
+		if r.head {
+			if reason := r.checkPresent(isDeletion); reason != "" {
+				return broken("%s", reason)
+			}
+		}
+		if r.erased {
+			rep.Redacted++
+		}
+		rep.Revisions++
+		lastHash, wantVer, deleted = r.hash, r.version+1, isDeletion
 	}
-	return nil, checked, rows.Err()
+	return rows.Err()
+}
+
+// checkHash recomputes the revision's hash; "" when it matches.
+func (r historyRow) checkHash() string {
+	switch r.formula {
+	case 1:
+		if r.erased {
+			// Formula 1 hashed the document itself: an erased one is
+			// checked by its links alone (the next revision's and the
+			// ledger's chain hold its hash).
+			return ""
+		}
+		if !bytes.Equal(r.hash, revisionHashV1(r.prev, r.id, r.version, r.tx, r.at, r.doc)) {
+			return "its contents do not match its hash"
+		}
+	case 2:
+		content := r.content
+		switch {
+		case r.erased && (r.doc != nil || r.event != nil):
+			return "it is marked erased but holds data"
+		case !r.erased && r.event == nil:
+			return "its data is gone but no erasure is recorded"
+		case !r.erased:
+			if !bytes.Equal(content, contentHash(r.doc, *r.event)) {
+				return "its contents do not match its content hash"
+			}
+		}
+		if !bytes.Equal(r.hash, revisionHashV2(r.prev, r.id, r.version, r.tx, r.at, content)) {
+			return "its metadata or content hash do not match its hash"
+		}
+	default:
+		return fmt.Sprintf("unknown hash formula %d", r.formula)
+	}
+	return ""
+}
+
+// checkPresent compares the head of a chain with the live licence; ""
+// when they agree.
+func (r historyRow) checkPresent(isDeletion bool) string {
+	switch {
+	case isDeletion && r.live:
+		return "the licence is live but its history ends in its deletion"
+	case !isDeletion && !r.live:
+		return "the licence is gone but its history does not end in its deletion"
+	case !r.live:
+		return ""
+	case r.erased || r.doc == nil:
+		return "the licence is live but its latest revision is erased"
+	}
+	want, ok := decodeJSON(*r.doc).(map[string]any)
+	if !ok {
+		return "its document is not a JSON object"
+	}
+	if r.formula == 2 {
+		want["lastEvent"] = decodeJSON(*r.event)
+	}
+	if !reflect.DeepEqual(any(want), decodeJSON(*r.liveDoc)) {
+		return "the live licence differs from the latest revision of its history"
+	}
+	return ""
+}
+
+// decodeJSON is the value a JSON text holds, numbers kept exact; nil
+// when it is not JSON.
+func decodeJSON(text string) any {
+	var v any
+	d := json.NewDecoder(strings.NewReader(text))
+	d.UseNumber()
+	if d.Decode(&v) != nil {
+		return nil
+	}
+	return v
+}
+
+func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) error {
+	rows, err := q.Query(ctx, `SELECT ledger_seq, hash FROM licence_history ORDER BY ledger_seq NULLS FIRST`)
+	if err != nil {
+		return fmt.Errorf("read the ledger: %w", err)
+	}
+	defer rows.Close()
+	d := Digest{Hash: []byte{}}
+	checkpoints := map[int64][]byte{}
+	if against != nil {
+		for _, c := range against.Checkpoints {
+			checkpoints[c.Seq] = c.Hash
+		}
+	}
+	lastGood := int64(0)
+	for rows.Next() {
+		var seq *int64
+		var hash []byte
+		if err := rows.Scan(&seq, &hash); err != nil {
+			return fmt.Errorf("read the ledger: %w", err)
+		}
+		switch {
+		case seq == nil:
+			rep.Broken = &BrokenLink{Reason: "a revision has no position in the ledger"}
+			return nil
+		case *seq != d.Seq+1:
+			rep.Broken = &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf("the next revision is at position %d: a revision is missing", *seq)}
+			return nil
+		}
+		d.Seq = *seq
+		d.Hash = link(d.Hash, d.Seq, hash)
+		if d.Seq%CheckpointEvery == 0 {
+			d.Checkpoints = append(d.Checkpoints, Checkpoint{d.Seq, d.Hash})
+		}
+		if want, ok := checkpoints[d.Seq]; ok || (against != nil && d.Seq == against.Seq) {
+			if !ok {
+				want = against.Hash
+			}
+			if !bytes.Equal(d.Hash, want) {
+				rep.Broken = &BrokenLink{Seq: d.Seq, Reason: fmt.Sprintf(
+					"the ledger differs from the digest taken at %s between positions %d and %d: a revision there was changed, removed or inserted",
+					against.At.Format(time.RFC3339), lastGood+1, d.Seq)}
+				return nil
+			}
+			lastGood = d.Seq
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the ledger: %w", err)
+	}
+	if against != nil && d.Seq < against.Seq {
+		rep.Broken = &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf(
+			"the ledger ends at position %d, but the digest taken at %s covers %d: revisions were removed", d.Seq, against.At.Format(time.RFC3339), against.Seq)}
+		return nil
+	}
+	tip, err := TakeDigest(ctx, q)
+	if err != nil {
+		return err
+	}
+	if tip.Seq != d.Seq || !bytes.Equal(tip.Hash, d.Hash) {
+		rep.Broken = &BrokenLink{Seq: d.Seq, Reason: fmt.Sprintf(
+			"the ledger's tip says position %d, its revisions chain to position %d with another hash", tip.Seq, d.Seq)}
+		return nil
+	}
+	d.At = tip.At
+	rep.Digest = d
+	return nil
 }

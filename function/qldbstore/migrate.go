@@ -15,8 +15,8 @@ import (
 // in place.
 type Migration struct {
 	SchemaVersion  int      `json:"schemaVersion"`
-	CreatedTable   bool     `json:"createdTable"`
-	CreatedIndexes []string `json:"createdIndexes"`
+	CreatedTables  []string `json:"createdTables"`
+	CreatedIndexes []string `json:"createdIndexes"` // table.field
 }
 
 // catalogRow is a row of information_schema.user_tables.
@@ -32,46 +32,49 @@ type catalogIndex struct {
 	Expr string `ion:"expr"`
 }
 
-// Migrate creates the licence table and its indexes where they are absent.
-// Running it again changes nothing. Each DDL statement runs in a
+// Migrate creates the tables and indexes of schema.Tables where they are
+// absent. Running it again changes nothing. Each DDL statement runs in a
 // transaction of its own, as QLDB requires.
 func (s *Store) Migrate(ctx context.Context) (Migration, error) {
-	m := Migration{SchemaVersion: schema.Version, CreatedIndexes: []string{}}
+	m := Migration{SchemaVersion: schema.Version, CreatedTables: []string{}, CreatedIndexes: []string{}}
 	out, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
 		r, err := txn.Execute(stmtCatalog)
 		if err != nil {
 			return nil, err
 		}
+		active := map[string]catalogRow{}
 		for r.Next(txn) {
 			var row catalogRow
 			if err := ion.Unmarshal(r.GetCurrentData(), &row); err != nil {
 				return nil, fmt.Errorf("decode catalog: %w", err)
 			}
-			if row.Name == schema.LicenceTable && row.Status == "ACTIVE" {
-				return &row, nil
+			if row.Status == "ACTIVE" {
+				active[row.Name] = row
 			}
 		}
-		return (*catalogRow)(nil), r.Err()
+		return active, r.Err()
 	})
 	if err != nil {
 		return m, fmt.Errorf("read catalog: %w", err)
 	}
-	existing := out.(*catalogRow)
-	if existing == nil {
-		if err := s.ddl(ctx, stmtNewTable); err != nil {
-			return m, fmt.Errorf("create table %s: %w", schema.LicenceTable, err)
+	active := out.(map[string]catalogRow)
+	for _, t := range schema.Tables() {
+		existing, ok := active[t.Name]
+		if !ok {
+			if err := s.ddl(ctx, fmt.Sprintf(stmtNewTable, t.Name)); err != nil {
+				return m, fmt.Errorf("create table %s: %w", t.Name, err)
+			}
+			m.CreatedTables = append(m.CreatedTables, t.Name)
 		}
-		m.CreatedTable = true
-		existing = &catalogRow{}
-	}
-	for _, field := range schema.LicenceIndexes() {
-		if slices.Contains(existing.Indexes, catalogIndex{"[" + field + "]"}) {
-			continue
+		for _, field := range t.Indexes {
+			if slices.Contains(existing.Indexes, catalogIndex{"[" + field + "]"}) {
+				continue
+			}
+			if err := s.ddl(ctx, fmt.Sprintf(stmtNewIndex, t.Name, field)); err != nil {
+				return m, fmt.Errorf("create index on %s.%s: %w", t.Name, field, err)
+			}
+			m.CreatedIndexes = append(m.CreatedIndexes, t.Name+"."+field)
 		}
-		if err := s.ddl(ctx, fmt.Sprintf(stmtNewIndex, field)); err != nil {
-			return m, fmt.Errorf("create index on %s: %w", field, err)
-		}
-		m.CreatedIndexes = append(m.CreatedIndexes, field)
 	}
 	return m, nil
 }

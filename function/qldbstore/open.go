@@ -22,7 +22,15 @@ type Config struct {
 	// MaxRetries bounds the driver's retries of one transaction. Zero means
 	// DefaultMaxRetries.
 	MaxRetries int
+	// Concurrency bounds the transactions in flight (the driver's sessions).
+	// Zero means DefaultConcurrency.
+	Concurrency int
 }
+
+// DefaultConcurrency is the driver's own default limit on transactions in
+// flight: a Lambda instance serves one request at a time, a local server
+// many.
+const DefaultConcurrency = 50
 
 // DefaultMaxRetries with the backoff below keeps a transaction's retries
 // under a second of waiting: well inside the API function's timeout.
@@ -49,16 +57,19 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			o.EndpointResolver = qldbsession.EndpointResolverFromURL(cfg.Endpoint)
 		}
 	})
-	driver, err := NewDriver(client, cfg.LedgerName, cfg.MaxRetries)
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	driver, err := newDriver(client, cfg.LedgerName, cfg.MaxRetries, cfg.Concurrency)
 	if err != nil {
 		return nil, err
 	}
-	return New(driver), nil
+	return New(driver, cfg.Concurrency), nil
 }
 
-// NewDriver returns the official driver on client with the store's retry
+// newDriver returns the official driver on client with the store's retry
 // policy: exponential backoff from 10 ms, capped at 300 ms.
-func NewDriver(client *qldbsession.Client, ledgerName string, maxRetries int) (*qldbdriver.QLDBDriver, error) {
+func newDriver(client *qldbsession.Client, ledgerName string, maxRetries, concurrency int) (*qldbdriver.QLDBDriver, error) {
 	if maxRetries <= 0 {
 		maxRetries = DefaultMaxRetries
 	}
@@ -68,6 +79,7 @@ func NewDriver(client *qldbsession.Client, ledgerName string, maxRetries int) (*
 			Backoff:       qldbdriver.ExponentialBackoffStrategy{SleepBase: 10 * time.Millisecond, SleepCap: 300 * time.Millisecond},
 		}
 		o.LoggerVerbosity = qldbdriver.LogOff
+		o.MaxConcurrentTransactions = concurrency
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/amzn/ion-go/ion"
@@ -18,89 +19,113 @@ import (
 )
 
 // The statements the store runs. A licence's id is its QLDB document id,
-// which QLDB looks up without an index and history() is keyed by.
+// which QLDB looks up without an index and history() is keyed by; every
+// other lookup is an equality on an indexed field (schema.Tables).
 const (
-	table         = schema.LicenceTable
-	stmtByEmail   = "SELECT docId, l FROM " + table + " AS l BY docId WHERE l.email = ?"
-	stmtByID      = "SELECT docId, l FROM " + table + " AS l BY docId WHERE docId = ?"
-	stmtInsert    = "INSERT INTO " + table + " ?"
-	stmtUpdate    = "UPDATE " + table + " AS l BY docId SET l.telephone = ?, l.postcode = ?, l.penaltyPoints = ?, l.events = ? WHERE docId = ?"
-	stmtDelete    = "DELETE FROM " + table + " AS l BY docId WHERE docId = ?"
-	stmtHistory   = "SELECT * FROM history(" + table + ") AS h WHERE h.metadata.id = ?"
-	stmtCatalog   = "SELECT * FROM information_schema.user_tables"
-	stmtNewTable  = "CREATE TABLE " + table
-	stmtNewIndex  = "CREATE INDEX ON " + table + " (%s)"
-	retryAfterOCC = time.Second
+	licences       = schema.LicenceTable
+	deletions      = schema.DeletionTable
+	stmtByEmail    = "SELECT docId, l FROM " + licences + " AS l BY docId WHERE l.email = ?"
+	stmtByKey      = "SELECT docId, l FROM " + licences + " AS l BY docId WHERE l.idempotencyKey = ?"
+	stmtByID       = "SELECT docId, l FROM " + licences + " AS l BY docId WHERE docId = ?"
+	stmtInsert     = "INSERT INTO " + licences + " ?"
+	stmtUpdate     = "UPDATE " + licences + " AS l BY docId SET l.telephone = ?, l.postcode = ?, l.penaltyPoints = ?, l.lastEvent = ? WHERE docId = ?"
+	stmtDelete     = "DELETE FROM " + licences + " AS l BY docId WHERE docId = ?"
+	stmtRecordDel  = "INSERT INTO " + deletions + " ?"
+	stmtDeletion   = "SELECT * FROM " + deletions + " AS d WHERE d.licenceId = ?"
+	stmtRecordEras = "UPDATE " + deletions + " AS d SET d.erasure = ? WHERE d.licenceId = ?"
+	stmtHistory    = "SELECT * FROM history(" + licences + ") AS h WHERE h.metadata.id = ? AND h.metadata.version >= ? AND h.metadata.version <= ?"
+	stmtRedact     = "EXEC REDACT_REVISION ?, ?, ?"
+	stmtTableID    = "SELECT t.tableId FROM information_schema.user_tables AS t WHERE t.name = ?"
+	stmtCatalog    = "SELECT * FROM information_schema.user_tables"
+	stmtNewTable   = "CREATE TABLE %s"
+	stmtNewIndex   = "CREATE INDEX ON %s (%s)"
 )
 
-// Store is a licence.Store on a QLDB ledger.
+// Store is a licence.Store and licence.Eraser on a QLDB ledger.
 type Store struct {
 	driver *qldbdriver.QLDBDriver
-	now    func() time.Time
+	// slots holds one token per transaction in flight: the driver refuses
+	// a transaction past its limit at once, the store makes it wait for a
+	// slot until the request's deadline instead.
+	slots chan struct{}
+
+	mu      sync.Mutex
+	tableID string // the licence table's id, once looked up
 }
 
-// New returns a Store that runs its transactions through driver.
-func New(driver *qldbdriver.QLDBDriver) *Store {
-	return &Store{driver: driver, now: func() time.Time { return time.Now().UTC() }}
+// New returns a Store that runs at most concurrency transactions at a time
+// (the driver's MaxConcurrentTransactions) through driver.
+func New(driver *qldbdriver.QLDBDriver, concurrency int) *Store {
+	return &Store{driver: driver, slots: make(chan struct{}, concurrency)}
 }
 
-var _ licence.Store = (*Store)(nil)
+var (
+	_ licence.Store  = (*Store)(nil)
+	_ licence.Eraser = (*Store)(nil)
+)
 
 // document is a licence as the ledger keeps it: everything but the id,
-// which is the document's own.
+// which is the document's own. Its size does not depend on the licence's
+// history: that is the ledger's history.
 type document struct {
-	FirstName      string  `ion:"firstName"`
-	LastName       string  `ion:"lastName"`
-	Email          string  `ion:"email"`
-	Telephone      string  `ion:"telephone"`
-	Postcode       string  `ion:"postcode"`
-	PenaltyPoints  int     `ion:"penaltyPoints"`
-	Events         []event `ion:"events"`
-	IdempotencyKey string  `ion:"idempotencyKey,omitempty"`
+	FirstName      string `ion:"firstName"`
+	LastName       string `ion:"lastName"`
+	Email          string `ion:"email"`
+	Telephone      string `ion:"telephone"`
+	Postcode       string `ion:"postcode"`
+	PenaltyPoints  int    `ion:"penaltyPoints"`
+	LastEvent      event  `ion:"lastEvent"`
+	IdempotencyKey string `ion:"idempotencyKey,omitempty"`
+	RequestHash    string `ion:"requestHash,omitempty"`
 }
 
 type event struct {
-	Kind        string    `ion:"kind"`
-	Description string    `ion:"description,omitempty"`
-	Points      int       `ion:"points,omitempty"`
-	At          time.Time `ion:"at"`
+	Kind   string    `ion:"kind"`
+	Reason string    `ion:"reason,omitempty"`
+	Points int       `ion:"points,omitempty"`
+	At     time.Time `ion:"at"`
+	Actor  actor     `ion:"actor"`
 }
 
-// row is a result of stmtByEmail or stmtByID.
-type row struct {
-	DocID string   `ion:"docId"`
-	Doc   document `ion:"l"`
+type actor struct {
+	Principal string `ion:"principal"`
+	Role      string `ion:"role,omitempty"`
 }
 
-func toDocument(l licence.Licence, key string) document {
+func toEvent(e licence.Event) event {
+	return event{e.Kind, e.Reason, e.Points, e.At.UTC(), actor(e.Actor)}
+}
+
+func (e event) event() licence.Event {
+	return licence.Event{Kind: e.Kind, Reason: e.Reason, Points: e.Points, At: e.At.UTC(), Actor: licence.Actor(e.Actor)}
+}
+
+func toDocument(l licence.Licence, key licence.IdempotencyKey) document {
 	d := document{
 		FirstName: l.FirstName, LastName: l.LastName, Email: l.Email,
 		Telephone: l.Telephone, Postcode: l.Postcode, PenaltyPoints: l.PenaltyPoints,
-		IdempotencyKey: key,
+		IdempotencyKey: key.Key, RequestHash: key.RequestHash,
 	}
-	for _, e := range l.Events {
-		d.Events = append(d.Events, event{e.Kind, e.Description, e.Points, e.At.UTC()})
+	if l.LastEvent != nil {
+		d.LastEvent = toEvent(*l.LastEvent)
 	}
 	return d
 }
 
+// licence is the licence d keeps, with its last event.
 func (d document) licence(id string) licence.Licence {
-	l := licence.Licence{
+	e := d.LastEvent.event()
+	return licence.Licence{
 		ID: id, FirstName: d.FirstName, LastName: d.LastName, Email: d.Email,
 		Telephone: d.Telephone, Postcode: d.Postcode, PenaltyPoints: d.PenaltyPoints,
-		Events: []licence.Event{},
+		LastEvent: &e,
 	}
-	for _, e := range d.Events {
-		l.Events = append(l.Events, licence.Event{Kind: e.Kind, Description: e.Description, Points: e.Points, At: e.At.UTC()})
-	}
-	return l
 }
 
-// sameApplication reports whether d was created from the same application
-// as other: what an idempotent retry must repeat.
-func (d document) sameApplication(other document) bool {
-	return d.FirstName == other.FirstName && d.LastName == other.LastName && d.Email == other.Email &&
-		d.Telephone == other.Telephone && d.Postcode == other.Postcode
+// row is a result of stmtByEmail, stmtByKey or stmtByID.
+type row struct {
+	DocID string   `ion:"docId"`
+	Doc   document `ion:"l"`
 }
 
 // one runs statement and decodes its single row, if any, into out.
@@ -118,8 +143,9 @@ func one(txn qldbdriver.Transaction, out any, statement string, params ...any) (
 	return true, nil
 }
 
-// Create implements licence.Store: one select by email and one insert.
-func (s *Store) Create(ctx context.Context, l licence.Licence, key string) (licence.Licence, bool, error) {
+// Create implements licence.Store: with a key, a select by key; then a
+// select by email and an insert.
+func (s *Store) Create(ctx context.Context, l licence.Licence, key licence.IdempotencyKey) (licence.Licence, bool, error) {
 	doc := toDocument(l, key)
 	type result struct {
 		l        licence.Licence
@@ -127,18 +153,23 @@ func (s *Store) Create(ctx context.Context, l licence.Licence, key string) (lice
 	}
 	out, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
 		var existing row
+		if key.Key != "" {
+			found, err := one(txn, &existing, stmtByKey, key.Key)
+			switch {
+			case err != nil:
+				return nil, err
+			case found && existing.Doc.RequestHash != key.RequestHash:
+				return nil, licence.ErrKeyReused
+			case found:
+				return result{existing.Doc.licence(existing.DocID), true}, nil
+			}
+		}
 		found, err := one(txn, &existing, stmtByEmail, doc.Email)
 		if err != nil {
 			return nil, err
 		}
 		if found {
-			switch {
-			case key == "" || existing.Doc.IdempotencyKey != key:
-				return nil, licence.ErrEmailTaken
-			case !existing.Doc.sameApplication(doc):
-				return nil, licence.ErrKeyReused
-			}
-			return result{existing.Doc.licence(existing.DocID), true}, nil
+			return nil, licence.ErrEmailTaken
 		}
 		var inserted struct {
 			DocumentID string `ion:"documentId"`
@@ -190,8 +221,8 @@ func (s *Store) Update(ctx context.Context, id string, change func(*licence.Lice
 		}
 		l := r.Doc.licence(id)
 		change(&l)
-		d := toDocument(l, r.Doc.IdempotencyKey)
-		if _, err := txn.Execute(stmtUpdate, d.Telephone, d.Postcode, d.PenaltyPoints, d.Events, id); err != nil {
+		d := toDocument(l, licence.IdempotencyKey{})
+		if _, err := txn.Execute(stmtUpdate, d.Telephone, d.Postcode, d.PenaltyPoints, d.LastEvent, id); err != nil {
 			return nil, err
 		}
 		return l, nil
@@ -202,8 +233,28 @@ func (s *Store) Update(ctx context.Context, id string, change func(*licence.Lice
 	return out.(licence.Licence), nil
 }
 
-// Delete implements licence.Store: one delete by document id.
-func (s *Store) Delete(ctx context.Context, id string) error {
+// deletion is a document of the deletion table.
+type deletion struct {
+	LicenceID string   `ion:"licenceId"`
+	Event     event    `ion:"event"`
+	Erasure   *erasure `ion:"erasure,omitempty"`
+}
+
+// erasure records an erasure and how far it has got: Through is the
+// newest version whose redaction the ledger has accepted (-1: none yet).
+type erasure struct {
+	At      time.Time `ion:"at"`
+	Actor   actor     `ion:"actor"`
+	Through int       `ion:"through"`
+}
+
+func (e erasure) erasure() licence.Erasure {
+	return licence.Erasure{At: e.At.UTC(), Actor: licence.Actor(e.Actor)}
+}
+
+// Delete implements licence.Store: a delete by document id and the
+// insertion of its deletion record, in one transaction.
+func (s *Store) Delete(ctx context.Context, id string, e licence.Event) error {
 	_, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
 		var deleted struct {
 			DocumentID string `ion:"documentId"`
@@ -215,52 +266,8 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		if !found {
 			return nil, licence.ErrNotFound
 		}
-		return nil, nil
+		_, err = txn.Execute(stmtRecordDel, deletion{LicenceID: id, Event: toEvent(e)})
+		return nil, err
 	})
 	return err
-}
-
-// revisionRow is a row of history().
-type revisionRow struct {
-	Data     *document `ion:"data"`
-	Metadata struct {
-		ID      string    `ion:"id"`
-		Version int       `ion:"version"`
-		TxTime  time.Time `ion:"txTime"`
-		TxID    string    `ion:"txId"`
-	} `ion:"metadata"`
-}
-
-// History implements licence.Store: one read of history().
-func (s *Store) History(ctx context.Context, id string) ([]licence.Revision, error) {
-	out, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
-		r, err := txn.Execute(stmtHistory, id)
-		if err != nil {
-			return nil, err
-		}
-		revs := []licence.Revision{}
-		for r.Next(txn) {
-			var rr revisionRow
-			if err := ion.Unmarshal(r.GetCurrentData(), &rr); err != nil {
-				return nil, fmt.Errorf("decode revision: %w", err)
-			}
-			rev := licence.Revision{Version: rr.Metadata.Version, TransactionID: rr.Metadata.TxID, TransactionAt: rr.Metadata.TxTime.UTC()}
-			if rr.Data != nil {
-				l := rr.Data.licence(id)
-				rev.Licence = &l
-			}
-			revs = append(revs, rev)
-		}
-		if err := r.Err(); err != nil {
-			return nil, err
-		}
-		if len(revs) == 0 {
-			return nil, licence.ErrNotFound
-		}
-		return revs, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out.([]licence.Revision), nil
 }

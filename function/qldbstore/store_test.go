@@ -1,21 +1,31 @@
 package qldbstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/awslabs/amazon-qldb-driver-go/v3/qldbdriver"
 
 	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/licence/storetest"
 	"github.com/privateledger/licences/testdouble/localqldb"
 )
 
+// redactionDelay is how long the local ledger takes to complete a
+// redaction in these tests: long enough that an erasure is first pending.
+const redactionDelay = 30 * time.Millisecond
+
 // newStore returns a migrated Store on a fresh local ledger.
 func newStore(t testing.TB) (*localqldb.Server, *Store) {
 	t.Helper()
-	srv := localqldb.New(localqldb.Options{LedgerName: "licences-test"})
+	srv := localqldb.New(localqldb.Options{LedgerName: "licences-test", RedactionDelay: redactionDelay})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	s, err := Open(context.Background(), Config{LedgerName: "licences-test", Endpoint: hs.URL, MaxRetries: 10})
@@ -29,16 +39,45 @@ func newStore(t testing.TB) (*localqldb.Server, *Store) {
 	return srv, s
 }
 
+// subject is the store as the conformance suite takes it.
+func subject(s *Store) storetest.Subject {
+	return storetest.Subject{
+		Store: s, Eraser: s,
+		StoredBytes: func(t testing.TB, id string) int { return storedBytes(t, s, id) },
+		Settle:      func() { time.Sleep(redactionDelay + 5*time.Millisecond) },
+	}
+}
+
+// storedBytes is the size in Ion binary of the licence document with id as
+// the ledger returns it (with its document id beside it).
+func storedBytes(t testing.TB, s *Store, id string) int {
+	t.Helper()
+	out, err := s.execute(context.Background(), func(txn qldbdriver.Transaction) (any, error) {
+		r, err := txn.Execute(stmtByID, id)
+		if err != nil {
+			return nil, err
+		}
+		if !r.Next(txn) {
+			return nil, errors.Join(errors.New("no such document"), r.Err())
+		}
+		return len(r.GetCurrentData()), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.(int)
+}
+
 var (
-	at          = storetest.At
-	application = storetest.Application
-	create      = func(t testing.TB, s *Store, email, key string) licence.Licence {
+	at     = storetest.At
+	clerk  = storetest.Clerk
+	create = func(t testing.TB, s *Store, email, key string) licence.Licence {
 		return storetest.Create(t, s, email, key)
 	}
 )
 
 func TestStoreConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) licence.Store { _, s := newStore(t); return s })
+	storetest.Run(t, func(t *testing.T) storetest.Subject { _, s := newStore(t); return subject(s) })
 }
 
 func TestConcurrentPointAdditionsUnderFaults(t *testing.T) {
@@ -59,7 +98,7 @@ func TestConformanceUnderCommandLineFaults(t *testing.T) {
 		"command=StartTransaction,error=CapacityExceededException,p=0.05",
 		"command=ExecuteStatement,delay=2ms,p=0.5",
 	}
-	storetest.Run(t, func(t *testing.T) licence.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Subject {
 		srv, s := newStore(t)
 		for _, spec := range specs {
 			f, err := localqldb.ParseFault(spec)
@@ -68,7 +107,7 @@ func TestConformanceUnderCommandLineFaults(t *testing.T) {
 			}
 			srv.Inject(f)
 		}
-		return s
+		return subject(s)
 	})
 }
 
@@ -78,7 +117,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.CreatedTable || len(m.CreatedIndexes) != 0 {
+	if len(m.CreatedTables) != 0 || len(m.CreatedIndexes) != 0 {
 		t.Errorf("second migration created %+v, want nothing", m)
 	}
 }
@@ -96,15 +135,15 @@ func TestMigrateCreatesTableAndIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.CreatedTable || len(m.CreatedIndexes) != 1 || m.CreatedIndexes[0] != "email" {
-		t.Errorf("migration = %+v, want the table and the email index", m)
+	if !slices.Equal(m.CreatedTables, []string{"Licences", "Deletions"}) || !slices.Equal(m.CreatedIndexes, []string{"Licences.email", "Licences.idempotencyKey", "Deletions.licenceId"}) {
+		t.Errorf("migration = %+v, want both tables and their three indexes", m)
 	}
 }
 
 func TestExhaustedRetriesAreUnavailable(t *testing.T) {
 	srv, s := newStore(t)
 	srv.Inject(localqldb.Fault{Command: "CommitTransaction", Error: localqldb.OCCConflict})
-	_, _, err := s.Create(context.Background(), licence.New("", application("occ@example.com"), at), "")
+	_, _, err := s.Create(context.Background(), licence.New("", storetest.Application("occ@example.com"), at, clerk), licence.IdempotencyKey{})
 	var u *licence.UnavailableError
 	if !errors.As(err, &u) || u.RetryAfter <= 0 {
 		t.Fatalf("err = %v, want UnavailableError with a retry-after", err)
@@ -127,7 +166,7 @@ func TestWritesSurviveFaultsExactlyOnce(t *testing.T) {
 	for i := range 40 {
 		email := "driver" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.com"
 		for attempt := 0; ; attempt++ {
-			l, _, err := s.Create(ctx, licence.New("", application(email), at), "key-"+email)
+			l, _, err := s.Create(ctx, licence.New("", storetest.Application(email), at, clerk), storetest.Key("key-"+email, email))
 			if err == nil {
 				acknowledged[email] = l.ID
 				break
@@ -149,9 +188,9 @@ func TestWritesSurviveFaultsExactlyOnce(t *testing.T) {
 		if err != nil || got.Email != email {
 			t.Errorf("acknowledged %s (%s): %+v, %v", email, id, got, err)
 		}
-		revs, err := s.History(ctx, id)
-		if err != nil || len(revs) != 1 {
-			t.Errorf("%s has %d revisions, want exactly 1 (%v)", email, len(revs), err)
+		page, err := s.History(ctx, id, 0, 10)
+		if err != nil || len(page.Revisions) != 1 {
+			t.Errorf("%s has %d revisions, want exactly 1 (%v)", email, len(page.Revisions), err)
 		}
 	}
 }
@@ -173,14 +212,12 @@ func TestSendCommandsPerOperationOnAWarmSession(t *testing.T) {
 		max  int
 		op   func() error
 	}{
-		{"create", 4, func() error { id = create(t, s, "count@example.com", "k").ID; return nil }},
+		{"create", 4, func() error { id = create(t, s, "count@example.com", "").ID; return nil }},
+		{"create with a key", 5, func() error { create(t, s, "count2@example.com", "k"); return nil }},
 		{"get", 3, func() error { _, err := s.Get(ctx, warm.ID); return err }},
-		{"update", 4, func() error {
-			_, err := s.Update(ctx, warm.ID, func(l *licence.Licence) { l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at) })
-			return err
-		}},
-		{"history", 3, func() error { _, err := s.History(ctx, warm.ID); return err }},
-		{"delete", 3, func() error { return s.Delete(ctx, id) }},
+		{"update", 4, func() error { storetest.AddPoints(t, s, warm.ID, 1, "x"); return nil }},
+		{"history page", 4, func() error { _, err := s.History(ctx, warm.ID, 0, 50); return err }},
+		{"delete", 4, func() error { return s.Delete(ctx, id, licence.Deletion(at, clerk)) }},
 	} {
 		got := count(c.name, c.op)
 		t.Logf("%s: %d SendCommand calls", c.name, got)
@@ -200,5 +237,52 @@ func TestSlowLedgerPastTheDeadlineIsUnavailable(t *testing.T) {
 	var u *licence.UnavailableError
 	if !errors.As(err, &u) {
 		t.Fatalf("err = %v, want UnavailableError when the ledger answers after the deadline", err)
+	}
+}
+
+// halfThenPause answers with half of each response, then pauses before
+// the rest: a ledger whose answer is still arriving.
+type halfThenPause struct {
+	ledger http.Handler
+	pause  time.Duration
+}
+
+type buffered struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (b *buffered) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+func (h halfThenPause) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b := &buffered{ResponseWriter: w}
+	h.ledger.ServeHTTP(b, r)
+	body := b.body.Bytes()
+	_, _ = w.Write(body[:len(body)/2])
+	w.(http.Flusher).Flush()
+	time.Sleep(h.pause)
+	_, _ = w.Write(body[len(body)/2:])
+}
+
+// The "failed to decode response body … use of closed network connection"
+// failures seen under load were requests whose context ended (the client
+// gave up) while the SDK was reading the ledger's answer: the transport
+// closes the connection under the reader. Such a request is unavailable,
+// not a server error.
+func TestARequestEndedMidAnswerIsUnavailable(t *testing.T) {
+	srv := localqldb.New(localqldb.Options{LedgerName: "mid-answer"})
+	hs := httptest.NewServer(halfThenPause{srv, 200 * time.Millisecond})
+	t.Cleanup(hs.Close)
+	s, err := Open(context.Background(), Config{LedgerName: "mid-answer", Endpoint: hs.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond) // mid-way through the second answer
+	defer cancel()
+	_, err = s.Get(ctx, "AAAAAAAAAAAAAAAAAAAAAA")
+	var u *licence.UnavailableError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "failed to decode response body") {
+		t.Fatalf("err = %v, want UnavailableError for an answer cut off mid-way", err)
 	}
 }

@@ -4,23 +4,52 @@ package route
 
 import "strings"
 
+// Capability is what a route needs its caller to hold and its function to
+// be: each is granted to callers by a client policy of its own, and served
+// by a function with a role of its own.
+type Capability string
+
+// The capabilities.
+const (
+	// Licences: create, read, change and delete licences; the API function.
+	Licences Capability = "licences"
+	// Erasure: erase a deleted licence's personal data; the erase function.
+	Erasure Capability = "erasure"
+)
+
+// Capabilities lists every capability.
+func Capabilities() []Capability { return []Capability{Licences, Erasure} }
+
 // Route is one method on one path. Path parameters are written {name}, as
 // API Gateway and net/http both write them.
 type Route struct {
-	Method string
-	Path   string
+	Method     string
+	Path       string
+	Capability Capability
 }
 
 // Routes returns the licence API's routes.
 func Routes() []Route {
 	return []Route{
-		{"POST", "/licences"},
-		{"GET", "/licences/{id}"},
-		{"DELETE", "/licences/{id}"},
-		{"PUT", "/licences/{id}/contact"},
-		{"POST", "/licences/{id}/penalty-points"},
-		{"GET", "/licences/{id}/history"},
+		{"POST", "/licences", Licences},
+		{"GET", "/licences/{id}", Licences},
+		{"DELETE", "/licences/{id}", Licences},
+		{"PUT", "/licences/{id}/contact", Licences},
+		{"POST", "/licences/{id}/penalty-points", Licences},
+		{"GET", "/licences/{id}/history", Licences},
+		{"POST", "/licences/{id}/erasure", Erasure},
 	}
+}
+
+// Of returns the routes of capability c.
+func Of(c Capability) []Route {
+	var out []Route
+	for _, r := range Routes() {
+		if r.Capability == c {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Pattern is the route as a net/http ServeMux pattern, such as

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/privateledger/licences/function/env"
+	"github.com/privateledger/licences/function/pgstore"
+)
+
+// ledgerDigest is the PostgreSQL ledger as the digest reads it.
+type ledgerDigest interface {
+	pgstore.Beginner
+}
+
+// DigestKey is the object the digest function keeps the ledger's digest
+// in. The bucket is versioned and under Object Lock: each run adds a
+// version that no one can change or delete until its retention ends, and
+// the newest is the one the next run checks against.
+const DigestKey = "ledger-digest.json"
+
+// digestResult is what a run of the digest function answers.
+type digestResult struct {
+	Verified  bool   `json:"verified"`
+	Revisions int    `json:"revisions"`
+	Redacted  int    `json:"redacted"`
+	Position  int64  `json:"position"`
+	Previous  int64  `json:"previous"`
+	VersionID string `json:"versionId,omitempty"`
+}
+
+// digestHandler verifies the ledger against the newest digest in the
+// bucket, publishes the verdict as a metric, and, only when it holds,
+// writes the new digest. A broken ledger fails the invocation and writes
+// nothing, so the last good digest stays the newest.
+func digestHandler(ctx context.Context, cfg env.Config, db ledgerDigest, log *slog.Logger) (func(context.Context) (digestResult, error), error) {
+	if cfg.DigestBucket == "" {
+		return nil, fmt.Errorf("%s is not set: the digest function needs its bucket", env.DigestBucket)
+	}
+	var opts []func(*config.LoadOptions) error
+	if cfg.S3Endpoint != "" {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")), config.WithDefaultRegion("local"))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		if cfg.S3Endpoint != "" {
+			o.BaseEndpoint, o.UsePathStyle = aws.String(cfg.S3Endpoint), true
+		}
+	})
+	metrics := emf{namespace: "Licences", stage: cfg.Stage, out: os.Stdout}
+	return func(ctx context.Context) (digestResult, error) {
+		previous, err := readDigest(ctx, client, cfg.DigestBucket)
+		if err != nil {
+			return digestResult{}, err
+		}
+		rep, err := pgstore.Verify(ctx, db, previous)
+		if err != nil {
+			return digestResult{}, fmt.Errorf("verify the ledger: %w", err)
+		}
+		res := digestResult{Verified: rep.Broken == nil, Revisions: rep.Revisions, Redacted: rep.Redacted, Position: rep.Digest.Seq}
+		if previous != nil {
+			res.Previous = previous.Seq
+		}
+		metrics.publish(map[string]float64{"LedgerVerified": b2f(res.Verified), "LedgerRevisions": float64(rep.Revisions), "LedgerRedacted": float64(rep.Redacted)})
+		if rep.Broken != nil {
+			log.ErrorContext(ctx, "the ledger does not verify", "broken", rep.Broken.Error())
+			return res, fmt.Errorf("the ledger does not verify: %w", rep.Broken)
+		}
+		body, err := json.Marshal(rep.Digest)
+		if err != nil {
+			return res, err
+		}
+		out, err := client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(cfg.DigestBucket), Key: aws.String(DigestKey), Body: bytes.NewReader(body),
+			ContentType: aws.String("application/json"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		})
+		if err != nil {
+			return res, fmt.Errorf("write the digest: %w", err)
+		}
+		res.VersionID = aws.ToString(out.VersionId)
+		log.InfoContext(ctx, "ledger verified and digest written", "result", res)
+		return res, nil
+	}, nil
+}
+
+// readDigest reads the newest digest in the bucket; nil before the first.
+func readDigest(ctx context.Context, client *s3.Client, bucket string) (*pgstore.Digest, error) {
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(DigestKey)})
+	var missing *types.NoSuchKey
+	switch {
+	case errors.As(err, &missing):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read the previous digest: %w", err)
+	}
+	defer func() { _ = out.Body.Close() }() // read in full below
+	b, err := io.ReadAll(io.LimitReader(out.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read the previous digest: %w", err)
+	}
+	var d pgstore.Digest
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("the previous digest is not a digest: %w", err)
+	}
+	return &d, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// emf writes metrics in CloudWatch's embedded metric format: a log line
+// CloudWatch Logs turns into metrics, so the function needs no endpoint or
+// permission to publish them.
+type emf struct {
+	namespace, stage string
+	out              io.Writer
+}
+
+func (e emf) publish(values map[string]float64) {
+	names := make([]map[string]string, 0, len(values))
+	line := map[string]any{"Stage": e.stage}
+	for name, v := range values {
+		names = append(names, map[string]string{"Name": name, "Unit": "Count"})
+		line[name] = v
+	}
+	line["_aws"] = map[string]any{
+		"Timestamp": time.Now().UnixMilli(),
+		"CloudWatchMetrics": []any{map[string]any{
+			"Namespace": e.namespace, "Dimensions": [][]string{{"Stage"}}, "Metrics": names,
+		}},
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return // a map of strings and numbers always marshals
+	}
+	_, _ = fmt.Fprintln(e.out, string(b)) // stdout is the log: nowhere else to report it
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/privateledger/licences/function/schema"
+	"github.com/privateledger/licences/testdouble/localpg"
+	"github.com/privateledger/licences/testdouble/locals3"
+)
+
+// postgresLedger is a migrated local PostgreSQL, and the environment each
+// function would run with on it (its own user).
+func postgresLedger(t *testing.T) (url string, as func(user string, more ...string) []string) {
+	t.Helper()
+	pg := localpg.StartForTest(t)
+	as = func(user string, more ...string) []string {
+		return append([]string{"LEDGER_ENGINE=aurora-postgresql", "DATABASE_URL=" + pg.URL, "DB_USER=" + user}, more...)
+	}
+	got := invokeWith(t, as("licences_api"), "migrate", event(t, map[string]any{"schemaVersion": schema.Version}))
+	if !got[0].ok {
+		t.Fatalf("migrate: %s", got[0].body)
+	}
+	return pg.URL, as
+}
+
+// The erase function erases, as its own user, and serves nothing else.
+func TestEraseEntrypointErasesAndServesNothingElse(t *testing.T) {
+	_, as := postgresLedger(t)
+	created := response(t, invokeWith(t, as("licences_api"), "api",
+		proxyEvent(t, "POST", "/licences", clerk, `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`))[0])
+	var l struct{ ID string }
+	if err := json.Unmarshal([]byte(created.Body), &l); err != nil || created.StatusCode != 201 {
+		t.Fatalf("create: %d %s", created.StatusCode, created.Body)
+	}
+	officer := "arn:aws:iam::123456789012:user/privacy-officer"
+	erase := proxyEvent(t, "POST", "/licences/"+l.ID+"/erasure", officer, "")
+	got := invokeWith(t, as("licences_eraser"), "erase",
+		erase,
+		proxyEvent(t, "GET", "/licences/"+l.ID, officer, ""),
+	)
+	if res := response(t, got[0]); res.StatusCode != 409 {
+		t.Errorf("erasing a live licence: %d %s, want 409", res.StatusCode, res.Body)
+	}
+	if res := response(t, got[1]); res.StatusCode != 404 {
+		t.Errorf("the erase function on a licence route: %d %s, want 404", res.StatusCode, res.Body)
+	}
+	if res := response(t, invokeWith(t, as("licences_api"), "api", proxyEvent(t, "DELETE", "/licences/"+l.ID, clerk, ""))[0]); res.StatusCode != 204 {
+		t.Fatalf("delete: %d %s", res.StatusCode, res.Body)
+	}
+	res := response(t, invokeWith(t, as("licences_eraser"), "erase", erase)[0])
+	if res.StatusCode != 200 || !strings.Contains(res.Body, officer) || !strings.Contains(res.Body, `"revisions":1`) {
+		t.Errorf("erasure: %d %s, want 200 with the officer as its actor", res.StatusCode, res.Body)
+	}
+	// The API's user cannot erase: the API function holding the eraser's
+	// route would still be refused by the database.
+	if res := response(t, invokeWith(t, as("licences_api"), "erase", erase)[0]); res.StatusCode != 500 {
+		t.Errorf("erasing as the API's user: %d %s, want the database to refuse", res.StatusCode, res.Body)
+	}
+}
+
+// The digest function verifies the ledger against the newest digest in
+// the bucket and writes a new one; once the ledger is tampered with, it
+// fails, publishes the failure, and writes nothing.
+func TestDigestEntrypointVerifiesThenWrites(t *testing.T) {
+	url, as := postgresLedger(t)
+	s3 := locals3.New("digests")
+	hs := httptest.NewServer(s3)
+	t.Cleanup(hs.Close)
+	digestEnv := as("licences_digest", "DIGEST_BUCKET=digests", "S3_ENDPOINT="+hs.URL, "STAGE=test")
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		invokeWith(t, as("licences_api"), "api", proxyEvent(t, "POST", "/licences", clerk, `{"firstName":"Jo","lastName":"Bloggs","email":"`+email+`","telephone":"07700900123","postcode":"SW1A 1AA"}`))
+	}
+	got, logged := invokeLogged(t, digestEnv, "digest", []byte(`{}`), []byte(`{}`))
+	var first, second digestResult
+	if err := json.Unmarshal(got[0].body, &first); err != nil || !got[0].ok || !first.Verified || first.Position != 2 || first.Previous != 0 {
+		t.Fatalf("first run: %s", got[0].body)
+	}
+	if err := json.Unmarshal(got[1].body, &second); err != nil || !got[1].ok || second.Previous != 2 {
+		t.Fatalf("second run: %s", got[1].body)
+	}
+	if !strings.Contains(logged, `"LedgerVerified":1`) || !strings.Contains(logged, `"Namespace":"Licences"`) || !strings.Contains(logged, `"Stage":"test"`) {
+		t.Errorf("no metric in the log: %s", logged)
+	}
+	if n := len(s3.Versions("digests", DigestKey)); n != 2 {
+		t.Fatalf("%d digests written, want 2", n)
+	}
+	// An insider removes the newest revision and the tip that counts it.
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }() // the test is over by then
+	for _, stmt := range []string{
+		`SET session_replication_role = replica`,
+		`DELETE FROM licences WHERE id = (SELECT licence_id FROM licence_history WHERE ledger_seq = 2)`,
+		`DELETE FROM licence_history WHERE ledger_seq = 2`,
+		`UPDATE ledger_tip SET seq = 1, hash = licence_ledger_link(''::bytea, 1, (SELECT hash FROM licence_history WHERE ledger_seq = 1))`,
+	} {
+		if _, err := conn.Exec(context.Background(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	got, logged = invokeLogged(t, digestEnv, "digest", []byte(`{}`))
+	if got[0].ok || !strings.Contains(string(got[0].body), "revisions were removed") {
+		t.Errorf("after tampering: %s, want a failure naming the removal", got[0].body)
+	}
+	if !strings.Contains(logged, `"LedgerVerified":0`) {
+		t.Errorf("the failure published no metric: %s", logged)
+	}
+	if n := len(s3.Versions("digests", DigestKey)); n != 2 {
+		t.Errorf("%d digests after a failed verification, want the 2 good ones", n)
+	}
+}
+
+// A QLDB stage has no digest function: the journal keeps its own digests.
+func TestDigestEntrypointRefusesQLDB(t *testing.T) {
+	got := invokeWithout(t, []string{"LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=" + localLedger(t)}, "digest")
+	if !strings.Contains(got, "for the aurora-postgresql engine") {
+		t.Errorf("output %s: want a clear refusal", got)
+	}
+}
+
+// invokeWithout runs the binary as entrypoint with no events and returns
+// what it wrote when it failed to start.
+func invokeWithout(t *testing.T, env []string, entrypoint string) string {
+	t.Helper()
+	rt := newRuntimeAPI()
+	rts := httptest.NewServer(rt)
+	defer rts.Close()
+	cmd := execBootstrap(t, append([]string{"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(rts.URL, "http://"), "_HANDLER=" + entrypoint}, env...))
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Errorf("the %s entrypoint started: %s", entrypoint, out)
+	}
+	return string(out)
+}

@@ -1,0 +1,70 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Querier is what Verify and TakeDigest read through: a connection, a
+// pool or a transaction.
+type Querier interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+	QueryRow(context.Context, string, ...any) pgx.Row
+}
+
+// Digest is the ledger at one position: how many revisions it held (Seq)
+// and the hash chained over all of them in commit order. Kept outside the
+// database, it anchors the history: deleting, inserting or rewriting any
+// revision up to Seq changes the chain, while erasing a revision's data
+// (its hash stays) does not.
+type Digest struct {
+	Seq  int64     `json:"seq"`
+	Hash []byte    `json:"hash"`
+	At   time.Time `json:"at"`
+	// Checkpoints are the chain at every CheckpointEvery positions, so a
+	// divergence is placed within that many revisions.
+	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
+}
+
+// Checkpoint is the chain's hash at a position.
+type Checkpoint struct {
+	Seq  int64  `json:"seq"`
+	Hash []byte `json:"hash"`
+}
+
+// CheckpointEvery is how many revisions lie between a digest's checkpoints.
+const CheckpointEvery = 1024
+
+// link chains revision, at position seq, onto the hash before it: the
+// database's licence_ledger_link.
+func link(prev []byte, seq int64, revision []byte) []byte {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(seq)) //nolint:gosec // G115: positions count up from 1, as int8send writes them
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(n[:])
+	h.Write(revision)
+	return h.Sum(nil)
+}
+
+// TakeDigest reads the ledger's tip: the position of the last committed
+// revision and the chain up to it. A writer holds the tip until it
+// commits, so no revision that commits later can take a position the
+// digest covers. Verify recomputes the chain and its checkpoints; the tip
+// alone is cheap enough to read for a quick comparison.
+func TakeDigest(ctx context.Context, q Querier) (Digest, error) {
+	var d Digest
+	if err := q.QueryRow(ctx, `SELECT seq, hash, now() FROM ledger_tip`).Scan(&d.Seq, &d.Hash, &d.At); err != nil {
+		return d, fmt.Errorf("read the ledger's tip: %w", err)
+	}
+	d.At = d.At.UTC()
+	return d, nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

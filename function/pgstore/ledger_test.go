@@ -1,0 +1,347 @@
+package pgstore
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/privateledger/licences/function/licence"
+	"github.com/privateledger/licences/function/licence/storetest"
+)
+
+// refused runs stmt through s's user and fails the test unless the
+// database refuses it with an error holding want.
+func refused(t *testing.T, s *Store, want, stmt string, args ...any) {
+	t.Helper()
+	_, err := s.pool.Exec(context.Background(), stmt, args...)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: %v, want %q", stmt, err, want)
+	}
+}
+
+// The API's user can change only what an update changes.
+func TestTheAPIUserCanChangeOnlyWhatAnUpdateChanges(t *testing.T) {
+	d := newDB(t)
+	l := create(t, d.api, "locked@example.com", "key")
+	other := create(t, d.api, "other@example.com", "")
+	const denied = "permission denied"
+	refused(t, d.api, denied, `UPDATE licences SET id = $2 WHERE id = $1`, l.ID, other.ID+"x")
+	refused(t, d.api, denied, `UPDATE licences SET email = 'new@example.com' WHERE id = $1`, l.ID)
+	refused(t, d.api, denied, `UPDATE licences SET idempotency_key = 'k2', request_hash = 'h' WHERE id = $1`, l.ID)
+	refused(t, d.api, "an update may change only", `UPDATE licences SET doc = jsonb_set(doc, '{firstName}', '"Al"') WHERE id = $1`, l.ID)
+	refused(t, d.api, "licences_doc_email", `UPDATE licences SET doc = jsonb_set(doc, '{email}', '"other@example.com"') WHERE id = $1`, l.ID)
+	refused(t, d.api, "without its event", `UPDATE licences SET doc = doc - 'lastEvent' WHERE id = $1`, l.ID)
+	refused(t, d.api, "without an actor", `UPDATE licences SET doc = jsonb_set(doc, '{lastEvent,actor,principal}', '""') WHERE id = $1`, l.ID)
+	refused(t, d.api, "without a deletion event", `DELETE FROM licences WHERE id = $1`, l.ID)
+	refused(t, d.api, "without an actor", `INSERT INTO licences (id, email, doc) VALUES ('x', 'x@example.com', '{"email":"x@example.com","lastEvent":{"kind":"LicenceCreated"}}')`)
+	for _, stmt := range []string{
+		`UPDATE licence_history SET doc = '{}' WHERE licence_id = $1`,
+		`DELETE FROM licence_history WHERE licence_id = $1`,
+		`INSERT INTO licence_history SELECT * FROM licence_history WHERE licence_id = $1`,
+		`UPDATE ledger_tip SET seq = 0 WHERE $1 <> ''`,
+		`SELECT licence_erase($1, '{"actor":{"principal":"me"}}')`,
+	} {
+		refused(t, d.api, denied, stmt, l.ID)
+	}
+	if got, err := d.api.Get(context.Background(), l.ID); err != nil || got.FirstName != "Jo" || got.Email != "locked@example.com" {
+		t.Errorf("after the refusals: %+v, %v", got, err)
+	}
+}
+
+// The eraser's user may erase and nothing else; the digest's user may
+// read and nothing else.
+func TestTheEraserAndDigestUsersHoldNothingElse(t *testing.T) {
+	d := newDB(t)
+	l := create(t, d.api, "jo@example.com", "")
+	const denied = "permission denied"
+	for _, stmt := range []string{
+		`SELECT * FROM licences WHERE id = $1`,
+		`SELECT * FROM licence_history WHERE licence_id = $1`,
+		`UPDATE licence_history SET doc = NULL WHERE licence_id = $1`,
+		`DELETE FROM licences WHERE id = $1`,
+	} {
+		refused(t, d.eraser, denied, stmt, l.ID)
+	}
+	for _, stmt := range []string{
+		`UPDATE licences SET doc = doc WHERE id = $1`,
+		`UPDATE licence_history SET doc = NULL WHERE licence_id = $1`,
+		`UPDATE ledger_tip SET seq = 0 WHERE $1 <> ''`,
+		`SELECT licence_erase($1, '{"actor":{"principal":"me"}}')`,
+	} {
+		refused(t, d.digest, denied, stmt, l.ID)
+	}
+}
+
+// ledger builds a small ledger to tamper with: licence a, live, with three
+// revisions, and licence b, deleted after two, each change by clerk; and
+// the digest of it.
+func ledger(t *testing.T) (d *db, a, b licence.Licence, digest Digest) {
+	t.Helper()
+	d = newDB(t)
+	a = create(t, d.api, "a@example.com", "")
+	b = create(t, d.api, "b@example.com", "")
+	storetest.AddPoints(t, d.api, a.ID, 3, "speeding")
+	storetest.AddPoints(t, d.api, b.ID, 2, "parking")
+	storetest.AddPoints(t, d.api, a.ID, 1, "speeding again")
+	if err := d.api.Delete(context.Background(), b.ID, licence.Deletion(at, clerk)); err != nil {
+		t.Fatal(err)
+	}
+	rep := d.verify(t, nil)
+	if rep.Broken != nil || rep.Revisions != 6 || rep.Licences != 2 || rep.Live != 1 || rep.Digest.Seq != 6 {
+		t.Fatalf("the untouched ledger: %+v", rep)
+	}
+	return d, a, b, rep.Digest
+}
+
+// owner runs statements as the database's owner, as someone who controls
+// the database would.
+func (d *db) tamper(t *testing.T, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := d.owner.Exec(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// rehash rewrites every hash after a change as an insider with the
+// database's own functions would, chains and tip included, so that only a
+// digest kept outside can tell.
+const rehash = `DO $$
+DECLARE r record; prev bytea; lid text := ''; tip bytea := ''::bytea;
+BEGIN
+    FOR r IN SELECT * FROM licence_history ORDER BY licence_id, version LOOP
+        IF r.licence_id <> lid THEN lid := r.licence_id; prev := ''::bytea; END IF;
+        UPDATE licence_history SET prev_hash = prev,
+            content_hash = licence_content_hash(doc, event),
+            hash = licence_revision_hash_v2(prev, licence_id, version, tx_id, tx_time, licence_content_hash(doc, event))
+            WHERE licence_id = r.licence_id AND version = r.version RETURNING hash INTO prev;
+    END LOOP;
+    FOR r IN SELECT ledger_seq, hash FROM licence_history ORDER BY ledger_seq LOOP
+        tip := licence_ledger_link(tip, r.ledger_seq, r.hash);
+    END LOOP;
+    UPDATE ledger_tip SET seq = (SELECT max(ledger_seq) FROM licence_history), hash = tip;
+END $$`
+
+// Each way of tampering with the ledger makes verification fail and names
+// the place; those an insider can hide from the database's own chains are
+// caught by the digest taken before.
+func TestVerifyFindsEachTampering(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// tamper changes the ledger behind the application's back.
+		tamper func(t *testing.T, d *db, a, b licence.Licence) []string
+		// hidden: the change passes without a digest.
+		hidden bool
+		// where the break is reported: a licence (a or b) and version, or
+		// a ledger position.
+		licence string
+		version int
+		seq     int64
+		reason  string
+	}{
+		{"edited document", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`UPDATE licence_history SET doc = jsonb_set(doc, '{penaltyPoints}', '0') WHERE licence_id = '` + a.ID + `' AND version = 1`}
+		}, false, "a", 1, 0, "contents do not match"},
+		{"edited time", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`UPDATE licence_history SET tx_time = tx_time - interval '1 day' WHERE licence_id = '` + a.ID + `' AND version = 1`}
+		}, false, "a", 1, 0, "metadata or content hash"},
+		{"edited actor", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`UPDATE licence_history SET event = jsonb_set(event, '{actor,principal}', '"arn:aws:iam::123456789012:user/mallory"') WHERE licence_id = '` + a.ID + `' AND version = 1`}
+		}, false, "a", 1, 0, "contents do not match"},
+		{"deleted middle revision", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`DELETE FROM licence_history WHERE licence_id = '` + a.ID + `' AND version = 1`}
+		}, false, "a", 2, 0, "a revision is missing"},
+		{"live row edited with triggers off", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`SET session_replication_role = replica`,
+				`UPDATE licences SET doc = jsonb_set(doc, '{penaltyPoints}', '0') WHERE id = '` + a.ID + `'`,
+				`SET session_replication_role = origin`}
+		}, false, "a", 2, 0, "live licence differs"},
+		{"resurrected id", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`SET session_replication_role = replica`,
+				`INSERT INTO licences (id, email, doc) SELECT '` + b.ID + `', 'b2@example.com', doc || '{"email":"b2@example.com"}' FROM licences WHERE id = '` + a.ID + `'`,
+				`SET session_replication_role = origin`}
+		}, false, "b", 2, 0, "ends in its deletion"},
+		{"licence without a history", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`SET session_replication_role = replica`,
+				`INSERT INTO licences (id, email, doc) SELECT 'ZZZZZZZZZZZZZZZZZZZZZZ', 'z@example.com', doc || '{"email":"z@example.com"}' FROM licences WHERE id = '` + a.ID + `'`,
+				`SET session_replication_role = origin`}
+		}, false, "ZZZZZZZZZZZZZZZZZZZZZZ", 0, 0, "has no history"},
+		{"deleted newest revision after a digest", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			// a's newest revision goes, its live row goes back to the
+			// revision before, and the chains and tip are rewritten.
+			return []string{`SET session_replication_role = replica`,
+				`CREATE TEMP TABLE gone AS SELECT ledger_seq FROM licence_history WHERE licence_id = '` + a.ID + `' AND version = 2`,
+				`DELETE FROM licence_history WHERE licence_id = '` + a.ID + `' AND version = 2`,
+				`UPDATE licence_history SET ledger_seq = ledger_seq - 1 WHERE ledger_seq > (SELECT ledger_seq FROM gone)`,
+				`UPDATE licences SET doc = (SELECT h.doc || jsonb_build_object('lastEvent', h.event) FROM licence_history h WHERE h.licence_id = '` + a.ID + `' AND h.version = 1) WHERE id = '` + a.ID + `'`,
+				rehash,
+				`SET session_replication_role = origin`}
+		}, true, "", 0, 6, "the ledger ends at position 5"},
+		{"re-hashed rewrite after a digest", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`UPDATE licence_history SET doc = jsonb_set(doc, '{penaltyPoints}', '0') WHERE licence_id = '` + a.ID + `' AND version = 1`, rehash}
+		}, true, "", 0, 6, "differs from the digest"},
+		{"tampered erased revision", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			if _, err := d.eraser.Erase(context.Background(), b.ID, licence.Erasure{At: at, Actor: storetest.Officer}); err != nil {
+				t.Fatal(err)
+			}
+			return []string{`UPDATE licence_history SET content_hash = sha256('forged') WHERE licence_id = '` + b.ID + `' AND version = 0`}
+		}, false, "b", 0, 0, "metadata or content hash"},
+		{"data put back on an erased revision", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			if _, err := d.eraser.Erase(context.Background(), b.ID, licence.Erasure{At: at, Actor: storetest.Officer}); err != nil {
+				t.Fatal(err)
+			}
+			return []string{`UPDATE licence_history SET doc = '{"firstName":"Jo"}' WHERE licence_id = '` + b.ID + `' AND version = 1`}
+		}, false, "b", 1, 0, "marked erased but holds data"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, a, b, digest := ledger(t)
+			d.tamper(t, c.tamper(t, d, a, b)...)
+			ids := map[string]string{"a": a.ID, "b": b.ID}
+			check := func(rep Report, what string) {
+				t.Helper()
+				want := c.licence
+				if id, ok := ids[want]; ok {
+					want = id
+				}
+				switch {
+				case rep.Broken == nil:
+					t.Fatalf("%s: the tampered ledger verifies: %+v", what, rep)
+				case rep.Broken.LicenceID != want || rep.Broken.Version != c.version || rep.Broken.Seq != c.seq || !strings.Contains(rep.Broken.Reason, c.reason):
+					t.Errorf("%s: %v; want licence %q version %d position %d: %q", what, rep.Broken, c.licence, c.version, c.seq, c.reason)
+				default:
+					t.Logf("%s: %v", what, rep.Broken)
+				}
+			}
+			if c.hidden {
+				if rep := d.verify(t, nil); rep.Broken != nil {
+					t.Fatalf("an insider's rewrite should hide from the chains alone, but: %v", rep.Broken)
+				}
+			} else {
+				check(d.verify(t, nil), "without a digest")
+			}
+			check(d.verify(t, &digest), "against the digest")
+		})
+	}
+}
+
+// Erasure keeps every hash: the ledger verifies against the digest taken
+// before, and reports what it erased.
+func TestErasureKeepsTheLedgerVerifiable(t *testing.T) {
+	d, _, b, digest := ledger(t)
+	res, err := d.eraser.Erase(context.Background(), b.ID, licence.Erasure{At: at, Actor: storetest.Officer})
+	if err != nil || res.Revisions != 2 || res.Pending != 0 {
+		t.Fatalf("erase = %+v, %v; want 2 revisions erased, none pending", res, err)
+	}
+	rep := d.verify(t, &digest)
+	if rep.Broken != nil || rep.Redacted != 2 || rep.Revisions != 6 {
+		t.Errorf("after erasure: %+v, want 6 revisions, 2 redacted, none broken", rep)
+	}
+}
+
+// A digest taken while writers commit never covers a position a later
+// commit takes: each one verifies against the ledger the writers leave.
+func TestDigestsTakenWhileWritersCommitNeverSkipARevision(t *testing.T) {
+	d := newDB(t)
+	ctx := context.Background()
+	var (
+		wg      sync.WaitGroup
+		stop    atomic.Bool
+		digests []Digest
+	)
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := create(t, d.api, fmt.Sprintf("writer%d@example.com", w), "")
+			for i := 0; !stop.Load(); i++ {
+				if _, err := d.api.Update(ctx, l.ID, func(l *licence.Licence) {
+					l.ChangePoints(licence.PointsChange{Points: 1 - 2*(i%2), Reason: "x"}, at, clerk)
+				}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 40 {
+		dg, err := TakeDigest(ctx, d.digest.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, dg)
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop.Store(true)
+	wg.Wait()
+	final := d.verify(t, nil)
+	if final.Broken != nil {
+		t.Fatal(final.Broken)
+	}
+	t.Logf("%d revisions written, %d digests taken meanwhile", final.Revisions, len(digests))
+	for _, dg := range digests {
+		if rep := d.verify(t, &dg); rep.Broken != nil {
+			t.Errorf("digest at position %d: %v", dg.Seq, rep.Broken)
+		}
+	}
+}
+
+//go:embed testdata/schema_v1.sql
+var schemaV1 string
+
+// A ledger written by schema version 1, upgraded, and written on: every
+// revision verifies by the formula it was written with.
+func TestALedgerWrittenBeforeAndAfterTheUpgradeVerifies(t *testing.T) {
+	ctx := context.Background()
+	url, err := server.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &db{}
+	d.owner = connect(t, url)
+	old := `{"firstName":"Al","lastName":"Old","email":"%s","telephone":"07700900123","postcode":"SW1A 1AA","penaltyPoints":0,"events":[{"kind":"LicenceCreated","at":"2025-01-01T00:00:00Z"}]}`
+	d.tamper(t, schemaV1,
+		`INSERT INTO licences (id, email, doc) VALUES ('OLD0000000000000000001', 'old1@example.com', '`+strings.Replace(old, "%s", "old1@example.com", 1)+`')`,
+		`INSERT INTO licences (id, email, doc) VALUES ('OLD0000000000000000002', 'old2@example.com', '`+strings.Replace(old, "%s", "old2@example.com", 1)+`')`,
+		`UPDATE licences SET doc = jsonb_set(doc, '{penaltyPoints}', '3') WHERE id = 'OLD0000000000000000001'`,
+		`DELETE FROM licences WHERE id = 'OLD0000000000000000002'`,
+	)
+	if err := Migrate(ctx, d.owner, users, false); err != nil {
+		t.Fatal(err)
+	}
+	d.api = New(pool(t, url, users.API, nil))
+	d.eraser = New(pool(t, url, users.Eraser, nil))
+	d.digest = New(pool(t, url, users.Digest, nil))
+	if rep := d.verify(t, nil); rep.Broken != nil || rep.Revisions != 4 {
+		t.Fatalf("the upgraded ledger: %+v", rep)
+	}
+	old1, err := d.api.Get(ctx, "OLD0000000000000000001")
+	if err != nil || old1.PenaltyPoints != 3 || old1.LastEvent == nil || old1.LastEvent.Kind != licence.Created {
+		t.Fatalf("a licence written by version 1: %+v, %v", old1, err)
+	}
+	storetest.AddPoints(t, d.api, old1.ID, 2, "after the upgrade")
+	n := create(t, d.api, "new@example.com", "")
+	if err := d.api.Delete(ctx, n.ID, licence.Deletion(at, clerk)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.eraser.Erase(ctx, "OLD0000000000000000002", licence.Erasure{At: at, Actor: storetest.Officer}); err != nil {
+		t.Fatal(err)
+	}
+	var formulas []int
+	if err := d.owner.QueryRow(ctx, `SELECT array_agg(DISTINCT formula ORDER BY formula) FROM licence_history`).Scan(&formulas); err != nil {
+		t.Fatal(err)
+	}
+	rep := d.verify(t, nil)
+	if rep.Broken != nil || rep.Revisions != 7 || rep.Redacted != 1 || len(formulas) != 2 {
+		t.Errorf("written before and after: %+v, formulas %v; want 7 revisions, 1 redacted, formulas 1 and 2", rep, formulas)
+	}
+	page, err := d.api.History(ctx, old1.ID, 0, 10)
+	if err != nil || len(page.Revisions) != 3 || page.Revisions[0].Event == nil || page.Revisions[0].Actor != nil || page.Revisions[2].Actor == nil {
+		t.Errorf("history across the upgrade: %+v, %v; want version 1's revisions without an actor and the new one with", page, err)
+	}
+}
