@@ -20,11 +20,10 @@ import (
 type APIArgs struct {
 	Name   string        // the REST API's name
 	Stage  string        // the stage's name: the stack's
-	Routes []route.Route // each is proxied to the function
-	// FunctionName and FunctionInvokeARN are the Lambda function that serves
-	// every route.
-	FunctionName      pulumi.StringInput
-	FunctionInvokeARN pulumi.StringInput
+	Routes []route.Route // each is proxied to its capability's function
+	// Capabilities says, for each capability of the routes, which function
+	// serves it, who may call it, and the name of its client policy.
+	Capabilities map[route.Capability]Capability
 
 	ThrottleRateLimit  float64
 	ThrottleBurstLimit int
@@ -41,30 +40,51 @@ type APIArgs struct {
 	Ready []pulumi.Resource
 }
 
-// API is a regional REST API whose routes are proxied to one Lambda function
-// (AWS_PROXY), with CORS, throttling, JSON access logs and tracing.
+// Capability is one capability's part of the API: the function that serves
+// its routes, the callers its resource policy admits to them, and the
+// managed policy that grants them to a caller.
+type Capability struct {
+	Function         *Function
+	Callers          Callers
+	ClientPolicyName string
+}
+
+// API is a regional REST API whose routes are proxied to the function of
+// their capability (AWS_PROXY), each signed with Signature Version 4
+// (AWS_IAM) and admitted by a resource policy, with CORS, throttling, JSON
+// access logs and tracing.
 type API struct {
 	pulumi.ResourceState
 
 	URL          pulumi.StringOutput `pulumi:"url"`
 	ExecutionARN pulumi.StringOutput `pulumi:"executionArn"`
+	StageARN     pulumi.StringOutput `pulumi:"stageArn"`
+	// ClientPolicyARNs are the managed policies that grant each
+	// capability's routes.
+	ClientPolicyARNs map[route.Capability]pulumi.StringOutput
 }
 
 // accessLogFormat is one JSON object per request.
 const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
-	`"requestTime":"$context.requestTime","method":"$context.httpMethod","path":"$context.path",` +
+	`"caller":"$context.identity.userArn","requestTime":"$context.requestTime","method":"$context.httpMethod","path":"$context.path",` +
 	`"resourcePath":"$context.resourcePath","status":"$context.status","responseLength":"$context.responseLength",` +
 	`"integrationLatency":"$context.integrationLatency","errorType":"$context.error.responseType",` +
-	`"xrayTraceId":"$context.xrayTraceId"}`
+	`"wafStatus":"$context.waf.status","xrayTraceId":"$context.xrayTraceId"}`
 
-// NewAPI creates the REST API, its routes, deployment and stage, and lets
-// the API, and only it, invoke the function.
+// NewAPI creates the REST API, its routes, resource policy, deployment and
+// stage, the client policies, and lets the API, and only it, invoke each
+// capability's function on that capability's routes.
 func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.ResourceOption) (*API, error) {
-	a := &API{}
+	a := &API{ClientPolicyARNs: map[route.Capability]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource("licences:infra:API", name, a, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(a)
+	for _, r := range args.Routes {
+		if _, ok := args.Capabilities[r.Capability]; !ok {
+			return nil, fmt.Errorf("route %s: no function serves capability %q", r.Pattern(), r.Capability)
+		}
+	}
 
 	api, err := apigateway.NewRestApi(ctx, name, &apigateway.RestApiArgs{
 		Name:        pulumi.String(args.Name),
@@ -92,10 +112,12 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 		methodsByPath[r.Path] = append(methodsByPath[r.Path], r.Method)
 		logical := name + "-" + strings.ToLower(r.Method) + tree.logicalPath(r.Path)
 		method, err := apigateway.NewMethod(ctx, logical, &apigateway.MethodArgs{
-			RestApi:       api.ID(),
-			ResourceId:    resourceID,
-			HttpMethod:    pulumi.String(r.Method),
-			Authorization: pulumi.String("NONE"),
+			RestApi:    api.ID(),
+			ResourceId: resourceID,
+			HttpMethod: pulumi.String(r.Method),
+			// Signature Version 4: API Gateway authenticates the caller
+			// and hands the function its identity.
+			Authorization: pulumi.String("AWS_IAM"),
 		}, child)
 		if err != nil {
 			return nil, fmt.Errorf("create method %s: %w", r.Pattern(), err)
@@ -106,7 +128,7 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 			HttpMethod:            method.HttpMethod,
 			Type:                  pulumi.String("AWS_PROXY"),
 			IntegrationHttpMethod: pulumi.String("POST"), // Lambda is always invoked with POST
-			Uri:                   args.FunctionInvokeARN,
+			Uri:                   args.Capabilities[r.Capability].Function.InvokeARN,
 		}, child)
 		if err != nil {
 			return nil, fmt.Errorf("create integration %s: %w", r.Pattern(), err)
@@ -120,29 +142,45 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 		}
 		deployed = append(deployed, res...)
 	}
-	responses, err := gatewayResponses(ctx, name, api, args.CORSAllowOrigin, child)
+	responses, responseShape, err := gatewayResponses(ctx, name, api, args.CORSAllowOrigin, child)
 	if err != nil {
 		return nil, err
 	}
 	deployed = append(deployed, responses...)
 
+	policyJSON := resourcePolicyJSON(api.ExecutionArn, args)
+	resourcePolicy, err := apigateway.NewRestApiPolicy(ctx, name, &apigateway.RestApiPolicyArgs{
+		RestApiId: api.ID(),
+		Policy:    policyJSON,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create resource policy: %w", err)
+	}
+	deployed = append(deployed, resourcePolicy)
+
 	// A deployment is a snapshot: it must be made again whenever what it
-	// snapshots changes, or the stage goes on serving the old routes.
+	// snapshots changes, or the stage goes on serving the old routes,
+	// policy or responses (API Gateway applies a resource policy to a
+	// stage only when it is deployed again).
 	shape, err := json.Marshal(struct {
-		Routes []route.Route
-		Origin string
-	}{args.Routes, args.CORSAllowOrigin})
+		Routes    []route.Route
+		Origin    string
+		Responses any
+	}{args.Routes, args.CORSAllowOrigin, responseShape})
 	if err != nil {
 		return nil, fmt.Errorf("hash routes: %w", err)
 	}
-	sum := sha256.Sum256(shape)
+	triggers := pulumi.StringMap{
+		"routes": pulumi.String(sha(shape)),
+		"policy": policyJSON.ApplyT(func(p string) string { return sha([]byte(p)) }).(pulumi.StringOutput),
+	}
+	for c, capability := range args.Capabilities {
+		triggers["function-"+string(c)] = capability.Function.InvokeARN
+	}
 	deployment, err := apigateway.NewDeployment(ctx, name, &apigateway.DeploymentArgs{
 		RestApi:     api.ID(),
 		Description: pulumi.String("Licence API routes"),
-		Triggers: pulumi.StringMap{
-			"routes":   pulumi.String(hex.EncodeToString(sum[:])),
-			"function": args.FunctionInvokeARN,
-		},
+		Triggers:    triggers,
 	}, child, pulumi.DependsOn(deployed))
 	if err != nil {
 		return nil, fmt.Errorf("create deployment: %w", err)
@@ -186,21 +224,121 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 	}
 
 	// One permission per route, each scoped to this API, this stage and that
-	// route's method and path: nothing else may invoke the function.
+	// route's method and path, on the function of its capability: nothing
+	// else may invoke a function.
 	for _, r := range args.Routes {
 		if _, err := lambda.NewPermission(ctx, name+"-invoke-"+strings.ToLower(r.Method)+tree.logicalPath(r.Path), &lambda.PermissionArgs{
 			Action:    pulumi.String("lambda:InvokeFunction"),
-			Function:  args.FunctionName,
+			Function:  args.Capabilities[r.Capability].Function.Name,
 			Principal: pulumi.String("apigateway.amazonaws.com"),
-			SourceArn: pulumi.Sprintf("%s/%s/%s", api.ExecutionArn, args.Stage, r.ARNPath()),
+			SourceArn: routeARN(api.ExecutionArn, args.Stage, r),
 		}, child); err != nil {
 			return nil, fmt.Errorf("permit %s: %w", r.Pattern(), err)
 		}
 	}
 
+	// A managed policy per capability, granting exactly its routes of this
+	// stage: what a caller's role is given.
+	for _, c := range route.Capabilities() {
+		capability, ok := args.Capabilities[c]
+		if !ok {
+			continue
+		}
+		p, err := iam.NewPolicy(ctx, name+"-client-"+string(c), &iam.PolicyArgs{
+			Name:        pulumi.String(capability.ClientPolicyName),
+			Description: pulumi.Sprintf("Calls the %s routes of the %s stage of the licence API", c, args.Stage),
+			Policy:      identityPolicyJSON([]Grant{{Sid: "Invoke", Actions: []string{executeAPIInvoke}, Resources: routeARNs(api.ExecutionArn, args.Stage, args.Routes, c)}}),
+		}, child)
+		if err != nil {
+			return nil, fmt.Errorf("create %s client policy: %w", c, err)
+		}
+		a.ClientPolicyARNs[c] = p.Arn
+	}
+
 	a.URL = stage.InvokeUrl
 	a.ExecutionARN = api.ExecutionArn
-	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{"url": a.URL, "executionArn": a.ExecutionARN})
+	a.StageARN = stage.Arn
+	outs := pulumi.Map{"url": a.URL, "executionArn": a.ExecutionARN, "stageArn": a.StageARN}
+	for c, arn := range a.ClientPolicyARNs {
+		outs[string(c)+"ClientPolicyArn"] = arn
+	}
+	return a, ctx.RegisterResourceOutputs(a, outs)
+}
+
+// executeAPIInvoke calls a route of an API.
+const executeAPIInvoke = "execute-api:Invoke"
+
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// routeARN is the execute-api ARN of a route of the stage, path parameters
+// matched by *.
+func routeARN(executionARN pulumi.StringOutput, stage string, r route.Route) pulumi.StringOutput {
+	return pulumi.Sprintf("%s/%s/%s", executionARN, stage, r.ARNPath())
+}
+
+// routeARNs are the execute-api ARNs of a capability's routes of the stage.
+func routeARNs(executionARN pulumi.StringOutput, stage string, routes []route.Route, c route.Capability) pulumi.StringArray {
+	var out pulumi.StringArray
+	for _, r := range routes {
+		if r.Capability == c {
+			out = append(out, routeARN(executionARN, stage, r))
+		}
+	}
+	return out
+}
+
+// resourcePolicyJSON is the API's resource policy: for each capability, its
+// callers may invoke its routes of this stage and everyone else is denied
+// them, explicitly; anyone may send a CORS preflight (OPTIONS), which API
+// Gateway answers itself, because the resource policy is evaluated for
+// those unsigned requests too. With no callers named, the deploying
+// account's principals are admitted, as far as their own IAM policies
+// allow.
+func resourcePolicyJSON(executionARN pulumi.StringOutput, args APIArgs) pulumi.StringOutput {
+	return pulumi.All(executionARN, args.Account.Partition, args.Account.ID).ApplyT(func(v []any) (string, error) {
+		exec, partition, account := v[0].(string), v[1].(string), v[2].(string)
+		doc := PolicyDocument{Version: "2012-10-17"}
+		for _, c := range route.Capabilities() {
+			capability, ok := args.Capabilities[c]
+			if !ok {
+				continue
+			}
+			var resources []string
+			for _, r := range args.Routes {
+				if r.Capability == c {
+					resources = append(resources, exec+"/"+args.Stage+"/"+r.ARNPath())
+				}
+			}
+			callers := capability.Callers
+			if callers.Empty() {
+				callers = Callers{Accounts: []string{account}}
+			}
+			var principals []string
+			principals = append(principals, callers.ARNs...)
+			for _, id := range callers.Accounts {
+				principals = append(principals, fmt.Sprintf("arn:%s:iam::%s:root", partition, id))
+			}
+			others := map[string][]string{}
+			if len(callers.ARNs) > 0 {
+				others["aws:PrincipalArn"] = callers.ARNs
+			}
+			if len(callers.Accounts) > 0 {
+				others["aws:PrincipalAccount"] = callers.Accounts
+			}
+			sid := sidPrefix(string(c))
+			doc.Statement = append(doc.Statement,
+				Statement{Sid: sid + "Callers", Effect: "Allow", Principal: &Principal{AWS: principals}, Action: []string{executeAPIInvoke}, Resource: resources},
+				Statement{Sid: sid + "DenyOthers", Effect: "Deny", Principal: &Principal{AWS: []string{"*"}}, Action: []string{executeAPIInvoke}, Resource: resources,
+					Condition: Condition{"StringNotEquals": others}},
+			)
+		}
+		doc.Statement = append(doc.Statement, Statement{Sid: "Preflight", Effect: "Allow", Principal: &Principal{AWS: []string{"*"}},
+			Action: []string{executeAPIInvoke}, Resource: []string{exec + "/" + args.Stage + "/OPTIONS/*"}})
+		return marshalPolicy(doc)
+	}).(pulumi.StringOutput)
 }
 
 // AccountRole is API Gateway's CloudWatch role for the account and region.

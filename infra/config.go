@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -50,6 +51,59 @@ type Config struct {
 	// API Gateway CloudWatch role (AccountRoleCreate) or finds it made
 	// (AccountRoleExisting); either way it points the account at it.
 	APIGatewayAccountRole string
+
+	// APICallers may call the licence routes, APIErasers the erasure
+	// route; empty, the principals of the deploying account whose own IAM
+	// policies allow it.
+	APICallers, APIErasers Callers
+	WAF                    bool // a WAF web ACL in front of the stage
+	WAFRateLimit           int  // requests per source IP per 5 minutes
+}
+
+// Callers are the principals a route admits: IAM principal ARNs (roles,
+// users, an account's root) and whole accounts by id.
+type Callers struct {
+	ARNs     []string
+	Accounts []string
+}
+
+// Empty reports whether no caller is named.
+func (c Callers) Empty() bool { return len(c.ARNs) == 0 && len(c.Accounts) == 0 }
+
+// maxCallers bounds a caller list: the API's resource policy holds them
+// all, twice, within API Gateway's 8,192 characters.
+const maxCallers = 20
+
+var (
+	accountIDPattern = regexp.MustCompile(`^\d{12}$`)
+	// principalPattern is an IAM user, role or account root: what
+	// aws:PrincipalArn holds for a caller (for a role session, its role).
+	principalPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/([\w+=,.@-]+/)*[\w+=,.@-]{1,64})$`)
+)
+
+// parseCallers checks a caller list, naming the first bad entry.
+func parseCallers(key string, entries []string) (Callers, error) {
+	var c Callers
+	if len(entries) > maxCallers {
+		return c, fmt.Errorf("%s: %d callers: at most %d (the API's resource policy holds them all)", key, len(entries), maxCallers)
+	}
+	for _, e := range entries {
+		switch {
+		case accountIDPattern.MatchString(e):
+			if !slices.Contains(c.Accounts, e) {
+				c.Accounts = append(c.Accounts, e)
+			}
+		case principalPattern.MatchString(e) && len(e) <= 2048:
+			if !slices.Contains(c.ARNs, e) {
+				c.ARNs = append(c.ARNs, e)
+			}
+		case strings.Contains(e, ":sts::"):
+			return Callers{}, fmt.Errorf("%s: %q is a role session: name its role, arn:aws:iam::ACCOUNT:role/NAME (API Gateway matches a session by its role)", key, e)
+		default:
+			return Callers{}, fmt.Errorf("%s: %q is neither a 12-digit account id nor an IAM role, user or root ARN such as arn:aws:iam::123456789012:role/licence-clerk", key, e)
+		}
+	}
+	return c, nil
 }
 
 // The apiGatewayAccountRole settings.
@@ -69,6 +123,9 @@ const (
 	minMemory, maxMemory   = 128, 10240
 	minTimeout, maxTimeout = 1, 29 // API Gateway waits 29 s at most
 	maxStageLen            = 16    // keeps every derived name within AWS limits
+	// A rate-based rule counts 10 to 2,000,000,000 requests
+	// (https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
+	minWAFRate, maxWAFRate = 10, 2000000000
 )
 
 // logRetentionDays are the values CloudWatch Logs accepts.
@@ -105,7 +162,10 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		AuroraMinCapacity:     r.float("auroraMinCapacity", 0.5),
 		AuroraMaxCapacity:     r.float("auroraMaxCapacity", 2),
 		BackupRetentionDays:   r.int("backupRetentionDays", 7),
+		WAF:                   r.bool("waf", false),
+		WAFRateLimit:          r.int("wafRateLimit", 1000),
 	}
+	callers, erasers := r.list("apiCallers"), r.list("apiErasers")
 	cidr := r.string("vpcCidr", "10.0.0.0/16")
 	if r.err != nil {
 		return Config{}, r.err
@@ -113,6 +173,12 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	var err error
 	if c.VPCCIDR, err = netip.ParsePrefix(cidr); err != nil || !c.VPCCIDR.Addr().Is4() {
 		return Config{}, r.bad("vpcCidr", cidr, "an IPv4 CIDR block such as 10.0.0.0/16")
+	}
+	if c.APICallers, err = parseCallers(c.Project+":apiCallers", callers); err != nil {
+		return Config{}, err
+	}
+	if c.APIErasers, err = parseCallers(c.Project+":apiErasers", erasers); err != nil {
+		return Config{}, err
 	}
 	if err := c.validate(); err != nil {
 		return Config{}, err
@@ -157,6 +223,8 @@ func (c Config) validate() error {
 	case c.APIGatewayAccountRole != AccountRoleCreate && c.APIGatewayAccountRole != AccountRoleExisting:
 		return fmt.Errorf("%s: %q: want %s (this stage creates API Gateway's account-wide CloudWatch role) or %s (another stage of this account and region did)",
 			key("apiGatewayAccountRole"), c.APIGatewayAccountRole, AccountRoleCreate, AccountRoleExisting)
+	case c.WAFRateLimit < minWAFRate || c.WAFRateLimit > maxWAFRate:
+		return fmt.Errorf("%s: %d is out of range: want %d to %d requests per source IP in 5 minutes (WAF's limits for a rate-based rule)", key("wafRateLimit"), c.WAFRateLimit, minWAFRate, maxWAFRate)
 	case c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://"):
 		return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
 	}
@@ -217,6 +285,20 @@ func (r *reader) bool(key string, def bool) bool {
 		r.fail(r.bad(key, v, "true or false"))
 	}
 	return b
+}
+
+// list reads a list of strings, as a stack file writes it (a YAML list,
+// which the CLI hands over as JSON).
+func (r *reader) list(key string) []string {
+	v, ok := r.raw(key)
+	if !ok {
+		return nil
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(v), &out); err != nil {
+		r.fail(r.bad(key, v, "a list of strings"))
+	}
+	return out
 }
 
 func (r *reader) fail(err error) {

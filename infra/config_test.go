@@ -35,6 +35,14 @@ func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 		{"backups too long", "dev", map[string]string{"licences:backupRetentionDays": "36"}, []string{"licences:backupRetentionDays", "1 to 35"}},
 		{"stage too long", "a-very-long-stage-name", nil, []string{"stack name", "16"}},
 		{"account role", "dev", map[string]string{"licences:apiGatewayAccountRole": "maybe"}, []string{"licences:apiGatewayAccountRole", "create", "existing"}},
+		{"caller not a list", "dev", map[string]string{"licences:apiCallers": "arn:aws:iam::123456789012:role/x"}, []string{"licences:apiCallers", "a list of strings"}},
+		{"caller a short account", "dev", map[string]string{"licences:apiCallers": `["12345"]`}, []string{"licences:apiCallers", `"12345"`, "12-digit account id"}},
+		{"caller a session", "dev", map[string]string{"licences:apiCallers": `["arn:aws:sts::123456789012:assumed-role/clerk/jo"]`}, []string{"licences:apiCallers", "assumed-role/clerk/jo", "name its role"}},
+		{"caller a group", "dev", map[string]string{"licences:apiCallers": `["123456789012","arn:aws:iam::123456789012:group/clerks"]`}, []string{"licences:apiCallers", "group/clerks"}},
+		{"caller anyone", "dev", map[string]string{"licences:apiCallers": `["*"]`}, []string{"licences:apiCallers", `"*"`}},
+		{"eraser a wildcard role", "dev", map[string]string{"licences:apiErasers": `["arn:aws:iam::123456789012:role/*"]`}, []string{"licences:apiErasers", "role/*"}},
+		{"too many callers", "dev", map[string]string{"licences:apiCallers": `["` + strings.TrimSuffix(strings.Repeat(`111122223333","`, 21), `","`) + `"]`}, []string{"licences:apiCallers", "at most 20"}},
+		{"waf rate too low", "dev", map[string]string{"licences:wafRateLimit": "9"}, []string{"licences:wafRateLimit", "10 to 2000000000"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := deploy(t, tc.stage, stackConfig(t, "dev", tc.overrides))
@@ -74,6 +82,8 @@ var nameLimits = map[string]struct {
 	"aws:rds/cluster:Cluster":                 {"clusterIdentifier", 63},
 	"aws:rds/clusterInstance:ClusterInstance": {"identifier", 63},
 	"aws:rds/subnetGroup:SubnetGroup":         {"name", 255},
+	"aws:iam/policy:Policy":                   {"name", 128},
+	"aws:wafv2/webAcl:WebAcl":                 {"name", 128},
 }
 
 func TestNamesFitAWSLimitsAtTheLongestStageAndRegion(t *testing.T) {

@@ -3,6 +3,7 @@ package infra
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
@@ -75,44 +76,69 @@ func (t *resourceTree) preflight(path string, methods []string, origin string) (
 	return []pulumi.Resource{method, integration, response, integrationResponse}, nil
 }
 
+// gatewayResponse is one of API Gateway's own answers, reworded.
+type gatewayResponse struct {
+	Kind   string // the response type
+	Status string // "" keeps API Gateway's status
+	Title  string // "" uses the response type
+}
+
+// gatewayAnswers are API Gateway's own answers as the API gives them. The
+// four a caller meets when it is not let in are 403s with titles of their
+// own; API Gateway cannot tell an unsigned request from one to an unknown
+// route (both are MISSING_AUTHENTICATION_TOKEN), so an unknown route is a
+// 403 too.
+var gatewayAnswers = []gatewayResponse{
+	{"MISSING_AUTHENTICATION_TOKEN", "403", "Missing authentication"},
+	{"INVALID_SIGNATURE", "403", "Invalid signature"},
+	{"EXPIRED_TOKEN", "403", "Expired credentials"},
+	{"ACCESS_DENIED", "403", "Access denied"},
+	{"WAF_FILTERED", "403", "Blocked by the firewall"},
+	{"DEFAULT_4XX", "", ""},
+	{"DEFAULT_5XX", "", ""},
+}
+
 // gatewayResponses makes the errors API Gateway answers by itself look like
-// the function's: application/problem+json with the CORS origin. An unknown
-// route answers 404, not API Gateway's 403 "Missing Authentication Token".
-func gatewayResponses(ctx *pulumi.Context, name string, api *apigateway.RestApi, origin string, opts pulumi.ResourceOption) ([]pulumi.Resource, error) {
+// the function's: application/problem+json with the CORS origin. It
+// returns them and what they are, for the deployment's triggers.
+func gatewayResponses(ctx *pulumi.Context, name string, api *apigateway.RestApi, origin string, opts pulumi.ResourceOption) ([]pulumi.Resource, any, error) {
 	params := pulumi.StringMap{
 		"gatewayresponse.header.Access-Control-Allow-Origin": quoted(origin),
 		"gatewayresponse.header.Content-Type":                quoted("application/problem+json"),
 	}
-	// The problem document: title and detail come from API Gateway's own
-	// error, the status from the response (it is fixed only for 404).
-	problem := func(status string) pulumi.StringMap {
-		doc := `{"type":"about:blank","title":"$context.error.responseType",`
-		if status != "" {
-			doc += `"status":` + status + `,`
-		}
-		doc += `"detail":$context.error.messageString,"requestId":"$context.requestId"}`
-		return pulumi.StringMap{"application/json": pulumi.String(doc)}
-	}
 	var out []pulumi.Resource
-	for _, r := range []struct{ kind, status string }{
-		{"MISSING_AUTHENTICATION_TOKEN", "404"},
-		{"DEFAULT_4XX", ""},
-		{"DEFAULT_5XX", ""},
-	} {
+	for _, r := range gatewayAnswers {
 		args := &apigateway.ResponseArgs{
 			RestApiId:          api.ID().ToStringOutput(),
-			ResponseType:       pulumi.String(r.kind),
+			ResponseType:       pulumi.String(r.Kind),
 			ResponseParameters: params,
-			ResponseTemplates:  problem(r.status),
+			ResponseTemplates:  pulumi.StringMap{"application/json": pulumi.String(r.problem())},
 		}
-		if r.status != "" {
-			args.StatusCode = pulumi.String(r.status)
+		if r.Status != "" {
+			args.StatusCode = pulumi.String(r.Status)
 		}
-		res, err := apigateway.NewResponse(ctx, name+"-"+strings.ToLower(strings.ReplaceAll(r.kind, "_", "-")), args, opts)
+		res, err := apigateway.NewResponse(ctx, name+"-"+strings.ToLower(strings.ReplaceAll(r.Kind, "_", "-")), args, opts)
 		if err != nil {
-			return nil, fmt.Errorf("create gateway response %s: %w", r.kind, err)
+			return nil, nil, fmt.Errorf("create gateway response %s: %w", r.Kind, err)
 		}
 		out = append(out, res)
 	}
-	return out, nil
+	return out, struct {
+		Answers []gatewayResponse
+		Origin  string
+	}{gatewayAnswers, origin}, nil
+}
+
+// problem is the response's body template: a problem document whose detail
+// is API Gateway's own message and whose status is fixed where it is.
+func (r gatewayResponse) problem() string {
+	title := `"$context.error.responseType"`
+	if r.Title != "" {
+		title = strconv.Quote(r.Title)
+	}
+	doc := `{"type":"about:blank","title":` + title + `,`
+	if r.Status != "" {
+		doc += `"status":` + r.Status + `,`
+	}
+	return doc + `"detail":$context.error.messageString,"requestId":"$context.requestId"}`
 }

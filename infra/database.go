@@ -166,8 +166,9 @@ func (d *Database) secretGrant() Grant {
 var secretsEndpoint = endpointSpec{name: "secrets-endpoint", service: "secretsmanager", actions: "secretsmanager", output: "secretsEndpoint"}
 
 // newAuroraEngine creates the database: the Aurora PostgreSQL engine. The
-// API connects as env.APIDatabaseUser with IAM tokens; the migration reads
-// the master secret to create the schema and that user.
+// API connects as env.APIDatabaseUser and the erase function as
+// env.EraserDatabaseUser, each with IAM tokens; the migration reads the
+// master secret to create the schema and those users.
 func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, opts pulumi.ResourceOption) (engine, error) {
 	// Destroying the cluster leaves its final snapshot, encrypted with the
 	// stage key: the key stays too.
@@ -195,18 +196,21 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		return engine{}, fmt.Errorf("database: %w", err)
 	}
 	cluster := env.PostgresConfig{Port: postgresPort, Database: databaseName, User: env.APIDatabaseUser}
-	apiSettings := pulumix.Apply(db.Endpoint, func(host string) env.Config {
-		c := cluster
-		c.Host = host
-		return env.Config{Engine: env.AuroraPostgreSQL, Postgres: c}
-	})
+	as := func(user string) pulumix.Output[env.Config] {
+		return pulumix.Apply(db.Endpoint, func(host string) env.Config {
+			c := cluster
+			c.Host, c.User = host, user
+			return env.Config{Engine: env.AuroraPostgreSQL, Postgres: c}
+		})
+	}
 	migrationSettings := pulumix.Apply2(db.Endpoint, db.MasterSecretARN, func(host, secret string) env.Config {
 		c := cluster
 		c.Host, c.SecretARN = host, secret
 		return env.Config{Engine: env.AuroraPostgreSQL, Postgres: c}
 	})
 	return engine{
-		api:       storeRole{grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}, settings: apiSettings},
+		api:       storeRole{grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}, settings: as(env.APIDatabaseUser)},
+		erase:     storeRole{grants: []Grant{db.connectGrant(account, env.EraserDatabaseUser)}, settings: as(env.EraserDatabaseUser)},
 		migration: storeRole{grants: []Grant{db.secretGrant()}, settings: migrationSettings},
 		endpoint:  secretsEndpoint,
 		ready:     pulumi.StringMap{"cluster": db.ClusterResourceID, "writer": db.instance.Arn},

@@ -74,14 +74,14 @@ func TestEngineEndpointIsPrivateInEverySubnet(t *testing.T) {
 	})
 }
 
-// The QLDB endpoint admits the two function roles, each for exactly its
-// own ledger permissions.
+// The QLDB endpoint admits the function roles, each for exactly its own
+// ledger permissions.
 // Mutant: ledger.go `Tables: []string{qldbSelect,` -> `Tables: []string{qldbCreateTable, qldbSelect,`
 func TestQLDBEndpointPolicyAdmitsOnlyFunctionRolesForTheirNeeds(t *testing.T) {
 	eachStage(t, onEngine(env.QLDB), func(t *testing.T, d *deployment) {
 		doc := policy(t, d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "qldb-endpoint"), "policy")
 		ledger := fmt.Sprintf("arn:aws:qldb:%s:%s:ledger/licences-%s", d.config.Region, testAccount, d.config.Stage)
-		api, migrate := roleARN(d.config.Stage, "api", d.config.Region), roleARN(d.config.Stage, "migrate", d.config.Region)
+		api, erase, migrate := roleARN(d.config.Stage, "api", d.config.Region), roleARN(d.config.Stage, "erase", d.config.Region), roleARN(d.config.Stage, "migrate", d.config.Region)
 		want := sorted([]string{
 			api + ": qldb:SendCommand on " + ledger,
 			api + ": qldb:PartiQLDelete on " + ledger + "/table/*",
@@ -89,6 +89,12 @@ func TestQLDBEndpointPolicyAdmitsOnlyFunctionRolesForTheirNeeds(t *testing.T) {
 			api + ": qldb:PartiQLInsert on " + ledger + "/table/*",
 			api + ": qldb:PartiQLSelect on " + ledger + "/table/*",
 			api + ": qldb:PartiQLUpdate on " + ledger + "/table/*",
+			erase + ": qldb:SendCommand on " + ledger,
+			erase + ": qldb:PartiQLHistoryFunction on " + ledger + "/table/*",
+			erase + ": qldb:PartiQLRedact on " + ledger + "/table/*",
+			erase + ": qldb:PartiQLSelect on " + ledger + "/table/*",
+			erase + ": qldb:PartiQLUpdate on " + ledger + "/table/*",
+			erase + ": qldb:PartiQLSelect on " + ledger + "/information_schema/user_tables",
 			migrate + ": qldb:SendCommand on " + ledger,
 			migrate + ": qldb:PartiQLCreateIndex on " + ledger + "/table/*",
 			migrate + ": qldb:PartiQLCreateTable on " + ledger + "/table/*",
@@ -132,7 +138,7 @@ func TestXRayEndpointOnlyWhereConfiguredAndGuarded(t *testing.T) {
 		}
 		doc := policy(t, ep, "policy")
 		var want []string
-		for _, part := range []string{"api", "migrate"} {
+		for _, part := range functionParts {
 			for _, a := range tracingActions {
 				want = append(want, roleARN(d.config.Stage, part, d.config.Region)+": "+a+" on *")
 			}

@@ -13,8 +13,8 @@ import (
 // reach it through, what the migration waits for, and its outputs. A stage
 // holds one engine's resources and nothing of the other's.
 type engine struct {
-	// api and migration are each function's part.
-	api, migration storeRole
+	// api, erase and migration are each function's part.
+	api, erase, migration storeRole
 	// endpoint is the interface endpoint of the engine's AWS service.
 	endpoint endpointSpec
 	// ready holds values of what must exist before the migration runs: the

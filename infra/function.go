@@ -19,6 +19,7 @@ const lambdaRuntime = "provided.al2023"
 // their names that tells them apart.
 const (
 	apiPart       = "api"
+	erasePart     = "erase"
 	migrationPart = "migrate"
 )
 
@@ -30,7 +31,7 @@ type FunctionArgs struct {
 	Name        string         // the function's name
 	Role        *ExecutionRole // its execution role
 	Description string
-	// Entrypoint selects what the handler binary runs ("api" or "migrate");
+	// Entrypoint selects what the handler binary runs (a part's name);
 	// Lambda hands it to the binary as _HANDLER.
 	Entrypoint       string
 	Artifact         function.Artifact

@@ -10,7 +10,7 @@ import (
 )
 
 // functionParts are the functions every stage has.
-var functionParts = []string{apiPart, migrationPart}
+var functionParts = []string{apiPart, erasePart, migrationPart}
 
 // Mutant: function.go `SubnetIds:        args.SubnetIDs,` -> `SubnetIds:        pulumi.StringArray{},`
 // Mutant: function.go `SecurityGroupIds: pulumi.StringArray{args.SecurityGroupID},` -> `SecurityGroupIds: pulumi.StringArray{args.SecurityGroupID, pulumi.String("sg-default")},`
@@ -33,6 +33,7 @@ func TestFunctionsRuntimeSizingLogsAndTracing(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		sizing := map[string][2]int{
 			apiPart:       {d.config.MemoryMB, d.config.TimeoutSeconds},
+			erasePart:     {eraseMemoryMB, d.config.TimeoutSeconds},
 			migrationPart: {migrationMemoryMB, migrationTimeoutSeconds},
 		}
 		for _, part := range functionParts {
@@ -71,12 +72,16 @@ func storeAccess(d *deployment) map[string][]string {
 		return map[string][]string{
 			apiPart: {"qldb:SendCommand on " + ledger, "qldb:PartiQLSelect on " + ledger + "/table/*", "qldb:PartiQLInsert on " + ledger + "/table/*",
 				"qldb:PartiQLUpdate on " + ledger + "/table/*", "qldb:PartiQLDelete on " + ledger + "/table/*", "qldb:PartiQLHistoryFunction on " + ledger + "/table/*"},
+			erasePart: {"qldb:SendCommand on " + ledger, "qldb:PartiQLSelect on " + ledger + "/table/*", "qldb:PartiQLUpdate on " + ledger + "/table/*",
+				"qldb:PartiQLHistoryFunction on " + ledger + "/table/*", "qldb:PartiQLRedact on " + ledger + "/table/*",
+				"qldb:PartiQLSelect on " + ledger + "/information_schema/user_tables"},
 			migrationPart: {"qldb:SendCommand on " + ledger, "qldb:PartiQLCreateTable on " + ledger + "/table/*", "qldb:PartiQLCreateIndex on " + ledger + "/table/*",
 				"qldb:PartiQLSelect on " + ledger + "/information_schema/user_tables"},
 		}
 	case env.AuroraPostgreSQL:
 		return map[string][]string{
 			apiPart:       {fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_api", d.config.Region, testAccount)},
+			erasePart:     {fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_eraser", d.config.Region, testAccount)},
 			migrationPart: {"secretsmanager:GetSecretValue on " + secretARN},
 		}
 	}
@@ -111,6 +116,8 @@ func rolePermissions(t *testing.T, d *deployment, roleName string) []string {
 // Mutant: function.go `{Sid: "Logs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"},` -> `{Sid: "Logs", Actions: []string{"xray:PutTraceSegments"},`
 // Mutant: function.go `pulumi.Sprintf("%s:*", logGroupARN)` -> `pulumi.Sprintf("%s*", logGroupARN)`
 // Mutant: ledger.go `Tables:  []string{qldbCreateTable, qldbCreateIndex},` -> `Tables:  []string{qldbCreateTable, qldbCreateIndex, qldbDelete},`
+// Mutant: ledger.go `Tables:  []string{qldbSelect, qldbUpdate, qldbHistoryFunction, qldbRedact},` -> `Tables:  []string{qldbSelect, qldbInsert, qldbUpdate, qldbHistoryFunction, qldbRedact},`
+// Mutant: database.go `erase:     storeRole{grants: []Grant{db.connectGrant(account, env.EraserDatabaseUser)}` -> `erase:     storeRole{grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}`
 // Mutant: role.go `Resources: pulumi.StringArray{args.Account.arn("ec2", "network-interface/*")}` -> `Resources: pulumi.StringArray{pulumi.String("*")}`
 func TestRolePoliciesAreExactlyWhatEachFunctionNeeds(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {

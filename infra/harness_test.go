@@ -180,6 +180,11 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("executionArn", arn("execute-api", id))
 	case "aws:apigateway/stage:Stage":
 		set("invokeUrl", "https://api0123456.execute-api."+m.region+".amazonaws.com/"+args.Inputs["stageName"].StringValue())
+		set("arn", "arn:"+testPartition+":apigateway:"+m.region+"::/restapis/api0123456/stages/"+args.Inputs["stageName"].StringValue())
+	case "aws:iam/policy:Policy":
+		set("arn", fmt.Sprintf("arn:%s:iam::%s:policy/%s", testPartition, testAccount, name))
+	case "aws:wafv2/webAcl:WebAcl":
+		set("arn", arn("wafv2", "regional/webacl/"+name+"/0d1b2c3d"))
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		id = "vpce-" + args.Name
 		service := strings.TrimPrefix(args.Inputs["serviceName"].StringValue(), "com.amazonaws."+m.region+".")

@@ -21,6 +21,8 @@ const (
 	qldbHistoryFunction = "qldb:PartiQLHistoryFunction"
 	qldbCreateTable     = "qldb:PartiQLCreateTable"
 	qldbCreateIndex     = "qldb:PartiQLCreateIndex"
+	// qldbRedact runs EXEC REDACT_REVISION on a table's revisions.
+	qldbRedact = "qldb:PartiQLRedact"
 )
 
 // LedgerAccess is what one function may do in the ledger, beyond opening
@@ -36,6 +38,14 @@ var (
 	// history; they never touch the catalog.
 	apiAccess = LedgerAccess{
 		Tables: []string{qldbSelect, qldbInsert, qldbUpdate, qldbDelete, qldbHistoryFunction},
+	}
+	// eraseAccess: erasure reads a deleted licence's deletion record and
+	// history, records the erasure (an update of the deletion record),
+	// redacts the revisions, and reads the licence table's id from the
+	// catalog; it never inserts or deletes.
+	eraseAccess = LedgerAccess{
+		Tables:  []string{qldbSelect, qldbUpdate, qldbHistoryFunction, qldbRedact},
+		Catalog: []string{qldbSelect},
 	}
 	// migrationAccess: the migration reads the catalog to see what exists,
 	// then creates the table and indexes that do not.
@@ -123,6 +133,7 @@ func newQLDBEngine(ctx *pulumi.Context, cfg Config, n names, opts pulumi.Resourc
 	})
 	return engine{
 		api:       storeRole{grants: apiAccess.grants(ledger.ARN), settings: settings},
+		erase:     storeRole{grants: eraseAccess.grants(ledger.ARN), settings: settings},
 		migration: storeRole{grants: migrationAccess.grants(ledger.ARN), settings: settings},
 		endpoint:  qldbEndpoint,
 		ready:     pulumi.StringMap{"ledger": ledger.ARN},

@@ -32,3 +32,17 @@ func (n names) accessLogGroup() string { return "/aws/apigateway/" + n.prefix() 
 
 // securityGroup names a security group.
 func (n names) securityGroup(part string) string { return n.prefix() + "-" + part }
+
+// clientPolicy names the managed policy that lets a caller use a
+// capability's routes (at most 128 characters); IAM is global, so the
+// region is in it.
+func (n names) clientPolicy(capability string) string {
+	return n.prefix() + "-" + capability + "-client-" + n.region
+}
+
+// webACL names the stage's WAF web ACL (at most 128 characters).
+func (n names) webACL() string { return n.prefix() }
+
+// wafLogGroup is where WAF logs the stage's requests: WAF sends logs only
+// to groups whose names start aws-waf-logs-.
+func (n names) wafLogGroup() string { return "aws-waf-logs-" + n.prefix() }

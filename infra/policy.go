@@ -23,7 +23,12 @@ type Statement struct {
 	Principal *Principal `json:"Principal,omitempty"`
 	Action    []string   `json:"Action"`
 	Resource  []string   `json:"Resource,omitempty"`
+	Condition Condition  `json:"Condition,omitempty"`
 }
+
+// Condition is a statement's conditions: operator, then key, then values.
+// Keys under one operator, and operators, must all hold.
+type Condition map[string]map[string][]string
 
 // Principal names who a resource or trust policy applies to.
 type Principal struct {

@@ -19,12 +19,22 @@ import (
 	"github.com/privateledger/licences/function/schema"
 )
 
-// The migration function's sizing: it runs a few DDL statements at deploy
-// time, so it needs little memory and a generous timeout.
+// The sizing of the functions besides the API's: the migration runs a few
+// DDL statements at deploy time, so it needs little memory and a generous
+// timeout; erasure is rare and small.
 const (
 	migrationMemoryMB       = 256
 	migrationTimeoutSeconds = 120
+	eraseMemoryMB           = 256
 )
+
+// part is one function of the stage: its entrypoint, what it is for, its
+// size, and its part in the engine.
+type part struct {
+	name, description string
+	memoryMB, timeout int
+	store             storeRole
+}
 
 // NewStack declares every resource of a stage from its configuration and the
 // handler's artifact, and returns the stack outputs.
@@ -46,16 +56,17 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	// that on destroy the roles outlive the subnets and groups: Lambda
 	// removes a function's network interfaces with its role, after the
 	// function is gone.
+	partNames := []string{apiPart, erasePart, migrationPart}
 	roles := map[string]*ExecutionRole{}
 	var networkPolicies []pulumi.Resource
-	for _, part := range []string{apiPart, migrationPart} {
-		r, err := NewExecutionRole(ctx, part, ExecutionRoleArgs{
-			Name: s.names.role(part), FunctionName: s.names.function(part), Account: s.account,
+	for _, p := range partNames {
+		r, err := NewExecutionRole(ctx, p, ExecutionRoleArgs{
+			Name: s.names.role(p), FunctionName: s.names.function(p), Account: s.account,
 		}, s.opts)
 		if err != nil {
-			return nil, fmt.Errorf("%s role: %w", part, err)
+			return nil, fmt.Errorf("%s role: %w", p, err)
 		}
-		roles[part] = r
+		roles[p] = r
 		networkPolicies = append(networkPolicies, r.networkPolicy)
 	}
 	s.network, err = NewNetwork(ctx, "network", NetworkArgs{
@@ -70,25 +81,36 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	if err != nil {
 		return nil, err
 	}
-	apiSettings := pulumix.Apply(eng.api.settings, func(c env.Config) env.Config {
-		c.CORSAllowOrigin = cfg.CORSAllowOrigin
-		return c
-	})
-	apiFn, err := s.function(ctx, art, roles[apiPart], apiPart, "Licence API", cfg.MemoryMB, cfg.TimeoutSeconds, eng.api.grants, apiSettings)
-	if err != nil {
-		return nil, err
+	// The functions behind API Gateway answer with the stage's CORS origin.
+	withCORS := func(r storeRole) storeRole {
+		r.settings = pulumix.Apply(r.settings, func(c env.Config) env.Config {
+			c.CORSAllowOrigin = cfg.CORSAllowOrigin
+			return c
+		})
+		return r
 	}
-	migrationFn, err := s.function(ctx, art, roles[migrationPart], migrationPart, "Creates the licence ledger's schema",
-		migrationMemoryMB, migrationTimeoutSeconds, eng.migration.grants, eng.migration.settings)
-	if err != nil {
-		return nil, err
+	parts := []part{
+		{apiPart, "Licence API", cfg.MemoryMB, cfg.TimeoutSeconds, withCORS(eng.api)},
+		{erasePart, "Erases the personal data of deleted licences", eraseMemoryMB, cfg.TimeoutSeconds, withCORS(eng.erase)},
+		{migrationPart, "Creates the licence ledger's schema", migrationMemoryMB, migrationTimeoutSeconds, eng.migration},
+	}
+	fns := map[string]*Function{}
+	var all []*Function
+	for _, p := range parts {
+		f, err := s.function(ctx, art, roles[p.name], p.name, p.description, p.memoryMB, p.timeout, p.store.grants, p.store.settings)
+		if err != nil {
+			return nil, err
+		}
+		fns[p.name] = f
+		all = append(all, f)
 	}
 	outputs := pulumi.Map{
 		"vpcId":                   s.network.VpcID,
 		"subnetIds":               s.network.SubnetIDs,
 		"functionSecurityGroupId": s.network.FunctionSecurityGroupID,
-		"apiFunctionName":         apiFn.Name,
-		"migrationFunctionName":   migrationFn.Name,
+		"apiFunctionName":         fns[apiPart].Name,
+		"eraseFunctionName":       fns[erasePart].Name,
+		"migrationFunctionName":   fns[migrationPart].Name,
 	}
 	maps.Copy(outputs, eng.outputs)
 
@@ -98,7 +120,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	}
 	endpoints := map[endpointSpec]*Endpoint{}
 	for _, spec := range specs {
-		ep, err := s.endpoint(ctx, spec, []*Function{apiFn, migrationFn})
+		ep, err := s.endpoint(ctx, spec, all)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +133,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	ready := pulumi.StringMap{"endpoint": endpoints[eng.endpoint].EndpointID}
 	maps.Copy(ready, eng.ready)
 	ledgerSchema, err := NewSchema(ctx, "schema", SchemaArgs{
-		MigrationFunction: migrationFn.Name,
+		MigrationFunction: fns[migrationPart].Name,
 		Version:           schema.Version,
 		WaitFor:           ready,
 	}, s.opts)
@@ -120,11 +142,13 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	}
 
 	api, err := NewAPI(ctx, "api", APIArgs{
-		Name:               s.names.prefix(),
-		Stage:              cfg.Stage,
-		Routes:             route.Of(route.Licences),
-		FunctionName:       apiFn.Name,
-		FunctionInvokeARN:  apiFn.InvokeARN,
+		Name:   s.names.prefix(),
+		Stage:  cfg.Stage,
+		Routes: route.Routes(),
+		Capabilities: map[route.Capability]Capability{
+			route.Licences: {Function: fns[apiPart], Callers: cfg.APICallers, ClientPolicyName: s.names.clientPolicy("api")},
+			route.Erasure:  {Function: fns[erasePart], Callers: cfg.APIErasers, ClientPolicyName: s.names.clientPolicy("eraser")},
+		},
 		ThrottleRateLimit:  cfg.ThrottleRateLimit,
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
 		CORSAllowOrigin:    cfg.CORSAllowOrigin,
@@ -137,7 +161,20 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
+	if cfg.WAF {
+		if _, err := NewFirewall(ctx, "waf", FirewallArgs{
+			Name:             s.names.webACL(),
+			StageARN:         api.StageARN,
+			RateLimit:        cfg.WAFRateLimit,
+			LogGroupName:     s.names.wafLogGroup(),
+			LogRetentionDays: cfg.LogRetentionDays,
+		}, s.opts); err != nil {
+			return nil, fmt.Errorf("waf: %w", err)
+		}
+	}
 	outputs["apiUrl"] = api.URL
+	outputs["apiClientPolicyArn"] = api.ClientPolicyARNs[route.Licences]
+	outputs["apiEraserPolicyArn"] = api.ClientPolicyARNs[route.Erasure]
 	return outputs, nil
 }
 

@@ -64,7 +64,10 @@ func TestStackOutputs(t *testing.T) {
 			"subnetIds":               ids,
 			"functionSecurityGroupId": "sg-network-function",
 			"apiFunctionName":         "licences-" + stage + "-api",
+			"eraseFunctionName":       "licences-" + stage + "-erase",
 			"migrationFunctionName":   "licences-" + stage + "-migrate",
+			"apiClientPolicyArn":      "arn:aws:iam::123456789012:policy/licences-" + stage + "-api-client-eu-west-2",
+			"apiEraserPolicyArn":      "arn:aws:iam::123456789012:policy/licences-" + stage + "-eraser-client-eu-west-2",
 		}
 	}
 	with := func(m map[string]any, more map[string]any) map[string]any {

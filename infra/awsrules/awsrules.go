@@ -112,6 +112,8 @@ var physicalNames = map[string]string{
 	"aws:rds/cluster:Cluster":                 "clusterIdentifier",
 	"aws:rds/clusterInstance:ClusterInstance": "identifier",
 	"aws:rds/subnetGroup:SubnetGroup":         "name",
+	"aws:iam/policy:Policy":                   "name",
+	"aws:wafv2/webAcl:WebAcl":                 "name",
 }
 
 // PhysicalName returns the input that names a resource of type typ

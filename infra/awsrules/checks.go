@@ -165,3 +165,23 @@ func policy(maxChars int, countSpace, needPrincipal bool) func(any) error {
 		return nil
 	}
 }
+
+// each checks every element of a list of objects.
+func each(check func(map[string]any) error) func(any) error {
+	return func(v any) error {
+		list, ok := v.([]any)
+		if !ok {
+			return nil
+		}
+		for i, x := range list {
+			m, ok := x.(map[string]any)
+			if !ok {
+				return fmt.Errorf("element %d is not an object", i)
+			}
+			if err := check(m); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+}

@@ -1,5 +1,7 @@
 package awsrules
 
+import "fmt"
+
 // The rules, by service. Each What is the documented constraint in short;
 // each Source the page that states it (the API reference of the call that
 // takes the input, or the service's quotas).
@@ -88,6 +90,18 @@ var rules = []Rule{
 		What:   "a trust policy of at most 2,048 characters (white space not counted), Sids of letters and digits, unique",
 		Source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
 		check:  policy(2048, false, true)},
+	{Type: "aws:iam/policy:Policy", Property: "name",
+		What:   "1 to 128 of letters, digits and +=,.@-_",
+		Source: "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html",
+		check:  text(1, 128, `[\w+=,.@-]+`)},
+	{Type: "aws:iam/policy:Policy", Property: "description",
+		What:   "at most 1,000 characters of tab, newline, printable ASCII and Latin-1",
+		Source: "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html",
+		check:  text(0, 1000, `[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]*`)},
+	{Type: "aws:iam/policy:Policy", Property: "policy",
+		What:   "a managed policy of at most 6,144 characters (white space not counted), Sids of letters and digits, unique",
+		Source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
+		check:  policy(6144, false, false)},
 	{Type: "aws:iam/rolePolicy:RolePolicy", Property: "policy",
 		What:   "inline policies of a role at most 10,240 characters together (white space not counted), Sids of letters and digits, unique",
 		Source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
@@ -154,10 +168,41 @@ var rules = []Rule{
 		check:  all(text(1, 255, `[a-zA-Z0-9._ -]+`), not(`^(?i)default$`, "default is reserved"))},
 
 	// API Gateway
+	{Type: "aws:apigateway/restApiPolicy:RestApiPolicy", Property: "policy",
+		What:   "a resource policy of at most 8,192 characters, a Principal in every statement",
+		Source: "https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html",
+		check:  policy(8192, true, true)},
 	{Type: "aws:apigateway/stage:Stage", Property: "stageName",
 		What:   "1 to 128 of letters, digits, hyphens and underscores",
 		Source: "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html",
 		check:  text(1, 128, `[a-zA-Z0-9_-]+`)},
+
+	// WAF
+	{Type: "aws:wafv2/webAcl:WebAcl", Property: "name",
+		What:   "1 to 128 of letters, digits, _ and -",
+		Source: "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html",
+		check:  text(1, 128, `[\w-]+`)},
+	{Type: "aws:wafv2/webAcl:WebAcl", Property: "description",
+		What:   "1 to 256 of letters, digits, white space and _+=:#@/-,., not starting or ending with white space",
+		Source: "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html",
+		check:  text(1, 256, `[\w+=:#@/\-,.][\w+=:#@/\-,.\s]*[\w+=:#@/\-,.]`)},
+	{Type: "aws:wafv2/webAcl:WebAcl", Property: "visibilityConfig.metricName",
+		What:   "1 to 255 of letters, digits and _#:.-/, no white space",
+		Source: "https://docs.aws.amazon.com/waf/latest/APIReference/API_VisibilityConfig.html",
+		check:  text(1, 255, `[\w#:.\-/]+`)},
+	{Type: "aws:wafv2/webAcl:WebAcl", Property: "rules",
+		What:   "each rule named 1 to 128 of letters, digits, _ and -, its metric 1 to 255 of letters, digits and _#:.-/",
+		Source: "https://docs.aws.amazon.com/waf/latest/APIReference/API_Rule.html",
+		check: each(func(rule map[string]any) error {
+			if err := text(1, 128, `[\w-]+`)(rule["name"]); err != nil {
+				return fmt.Errorf("rule name: %w", err)
+			}
+			vc, _ := rule["visibilityConfig"].(map[string]any)
+			if err := text(1, 255, `[\w#:.\-/]+`)(vc["metricName"]); err != nil {
+				return fmt.Errorf("rule %v metric name: %w", rule["name"], err)
+			}
+			return nil
+		})},
 
 	// Tags, which the provider puts on every taggable resource.
 	{Type: "pulumi:providers:aws", Property: "defaultTags.tags",

@@ -51,6 +51,23 @@ var examples = map[string]struct{ good, bad []any }{
 	"aws:rds/clusterInstance:ClusterInstance identifier": {[]any{"licences-staging-writer"}, []any{"licences_staging_writer"}},
 	"aws:rds/subnetGroup:SubnetGroup name":               {[]any{"licences-staging"}, []any{"default", "licences/staging"}},
 	"aws:apigateway/stage:Stage stageName":               {[]any{"staging"}, []any{"stage.1", ""}},
+	"aws:apigateway/restApiPolicy:RestApiPolicy policy": {
+		[]any{`{"Version":"2012-10-17","Statement":[{"Sid":"Preflight","Effect":"Allow","Principal":{"AWS":["*"]},"Action":["execute-api:Invoke"],"Resource":["arn:aws:execute-api:eu-west-2:1:a/dev/OPTIONS/*"]}]}`},
+		[]any{`{"Statement":[{"Sid":"NoPrincipal","Effect":"Allow","Action":["execute-api:Invoke"]}]}`, `{"Statement":[{"Sid":"A","Principal":"*","Effect":"Allow","Resource":["` + strings.Repeat("r", 8192) + `"]}]}`},
+	},
+	"aws:iam/policy:Policy name":        {[]any{"licences-dev-api-client-eu-west-2"}, []any{"licences dev client", strings.Repeat("p", 129)}},
+	"aws:iam/policy:Policy description": {[]any{"Calls the licences routes of the dev stage"}, []any{"emoji \u263a", strings.Repeat("d", 1001)}},
+	"aws:iam/policy:Policy policy": {
+		[]any{`{"Statement":[{"Sid":"Invoke","Effect":"Allow","Action":["execute-api:Invoke"],"Resource":["*"]}]}`},
+		[]any{`{"Statement":[{"Sid":"In-voke","Effect":"Allow"}]}`, `{"Statement":[{"Sid":"A","Action":["` + strings.Repeat("x", 6144) + `"]}]}`},
+	},
+	"aws:wafv2/webAcl:WebAcl name":                        {[]any{"licences-prod"}, []any{"licences prod", "licences.prod", strings.Repeat("w", 129)}},
+	"aws:wafv2/webAcl:WebAcl description":                 {[]any{"Guards the licence API stage: AWS managed rules and a rate limit per source IP"}, []any{" leading space", "semi;colon", ""}},
+	"aws:wafv2/webAcl:WebAcl visibilityConfig.metricName": {[]any{"licences-prod"}, []any{"licences prod", ""}},
+	"aws:wafv2/webAcl:WebAcl rules": {
+		[]any{[]any{map[string]any{"name": "RatePerSourceIP", "visibilityConfig": map[string]any{"metricName": "licences-prod-rate"}}}},
+		[]any{[]any{map[string]any{"name": "Rate per IP", "visibilityConfig": map[string]any{"metricName": "m"}}}, []any{map[string]any{"name": "Rate", "visibilityConfig": map[string]any{"metricName": "m m"}}}},
+	},
 	"pulumi:providers:aws defaultTags.tags": {
 		[]any{map[string]any{"project": "licences", "stage": "dev"}},
 		[]any{map[string]any{"aws:stage": "dev"}, map[string]any{"stage": "dev!"}, map[string]any{strings.Repeat("k", 129): "v"}},
