@@ -58,6 +58,12 @@ type Config struct {
 	APICallers, APIErasers Callers
 	WAF                    bool // a WAF web ACL in front of the stage
 	WAFRateLimit           int  // requests per source IP per 5 minutes
+
+	// DigestSchedule is when the digest function runs (Aurora), an
+	// EventBridge Scheduler expression; DigestRetentionDays how long each
+	// digest is locked in compliance mode.
+	DigestSchedule      string
+	DigestRetentionDays int
 }
 
 // Callers are the principals a route admits: IAM principal ARNs (roles,
@@ -75,6 +81,9 @@ func (c Callers) Empty() bool { return len(c.ARNs) == 0 && len(c.Accounts) == 0 
 const maxCallers = 20
 
 var (
+	// schedulePattern is an EventBridge Scheduler rate or cron expression:
+	// a rate of one takes the singular unit, more the plural.
+	schedulePattern  = regexp.MustCompile(`^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\(\S+( \S+){5}\))$`)
 	accountIDPattern = regexp.MustCompile(`^\d{12}$`)
 	// principalPattern is an IAM user, role or account root: what
 	// aws:PrincipalArn holds for a caller (for a role session, its role).
@@ -164,6 +173,8 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		BackupRetentionDays:   r.int("backupRetentionDays", 7),
 		WAF:                   r.bool("waf", false),
 		WAFRateLimit:          r.int("wafRateLimit", 1000),
+		DigestSchedule:        r.string("digestSchedule", "rate(1 hour)"),
+		DigestRetentionDays:   r.int("digestRetentionDays", 365),
 	}
 	callers, erasers := r.list("apiCallers"), r.list("apiErasers")
 	cidr := r.string("vpcCidr", "10.0.0.0/16")
@@ -225,6 +236,10 @@ func (c Config) validate() error {
 			key("apiGatewayAccountRole"), c.APIGatewayAccountRole, AccountRoleCreate, AccountRoleExisting)
 	case c.WAFRateLimit < minWAFRate || c.WAFRateLimit > maxWAFRate:
 		return fmt.Errorf("%s: %d is out of range: want %d to %d requests per source IP in 5 minutes (WAF's limits for a rate-based rule)", key("wafRateLimit"), c.WAFRateLimit, minWAFRate, maxWAFRate)
+	case !schedulePattern.MatchString(c.DigestSchedule) || c.DigestSchedule == "rate(0 minutes)":
+		return fmt.Errorf("%s: %q: want an EventBridge Scheduler expression such as rate(1 hour), rate(6 hours) or cron(0 * * * ? *)", key("digestSchedule"), c.DigestSchedule)
+	case c.DigestRetentionDays < 1 || c.DigestRetentionDays > 36500:
+		return fmt.Errorf("%s: %d is out of range: want 1 to 36500 days (each digest is locked that long, in compliance mode: no one can shorten it)", key("digestRetentionDays"), c.DigestRetentionDays)
 	case c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://"):
 		return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
 	}

@@ -42,6 +42,9 @@ func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 		{"caller anyone", "dev", map[string]string{"licences:apiCallers": `["*"]`}, []string{"licences:apiCallers", `"*"`}},
 		{"eraser a wildcard role", "dev", map[string]string{"licences:apiErasers": `["arn:aws:iam::123456789012:role/*"]`}, []string{"licences:apiErasers", "role/*"}},
 		{"too many callers", "dev", map[string]string{"licences:apiCallers": `["` + strings.TrimSuffix(strings.Repeat(`111122223333","`, 21), `","`) + `"]`}, []string{"licences:apiCallers", "at most 20"}},
+		{"digest schedule", "dev", map[string]string{"licences:digestSchedule": "every hour"}, []string{"licences:digestSchedule", "rate(1 hour)"}},
+		{"digest schedule plural", "dev", map[string]string{"licences:digestSchedule": "rate(1 hours)"}, []string{"licences:digestSchedule"}},
+		{"digest retention", "dev", map[string]string{"licences:digestRetentionDays": "0"}, []string{"licences:digestRetentionDays", "compliance"}},
 		{"waf rate too low", "dev", map[string]string{"licences:wafRateLimit": "9"}, []string{"licences:wafRateLimit", "10 to 2000000000"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,6 +87,8 @@ var nameLimits = map[string]struct {
 	"aws:rds/subnetGroup:SubnetGroup":         {"name", 255},
 	"aws:iam/policy:Policy":                   {"name", 128},
 	"aws:wafv2/webAcl:WebAcl":                 {"name", 128},
+	"aws:s3/bucketV2:BucketV2":                {"bucket", 63},
+	"aws:scheduler/schedule:Schedule":         {"name", 64},
 }
 
 func TestNamesFitAWSLimitsAtTheLongestStageAndRegion(t *testing.T) {

@@ -169,7 +169,7 @@ var secretsEndpoint = endpointSpec{name: "secrets-endpoint", service: "secretsma
 // API connects as env.APIDatabaseUser and the erase function as
 // env.EraserDatabaseUser, each with IAM tokens; the migration reads the
 // master secret to create the schema and those users.
-func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, opts pulumi.ResourceOption) (engine, error) {
+func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, digestRole *ExecutionRole, opts pulumi.ResourceOption) (engine, error) {
 	// Destroying the cluster leaves its final snapshot, encrypted with the
 	// stage key: the key stays too.
 	key, err := stageKey(ctx, n, cfg.KMSKey, true, opts)
@@ -208,12 +208,30 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		c.Host, c.SecretARN = host, secret
 		return env.Config{Engine: env.AuroraPostgreSQL, Postgres: c}
 	})
+	bucket, err := NewDigestBucket(ctx, "digests", DigestBucketArgs{
+		Name:          n.digestBucket(account.ID),
+		RetentionDays: cfg.DigestRetentionDays,
+		KMSKeyARN:     key,
+		WriterRoleARN: digestRole.ARN,
+	}, opts)
+	if err != nil {
+		return engine{}, fmt.Errorf("digest bucket: %w", err)
+	}
+	digest := storeRole{
+		grants: append([]Grant{db.connectGrant(account, env.DigestDatabaseUser)}, digestGrants(bucket.ARN, key)...),
+		settings: pulumix.Apply2(as(env.DigestDatabaseUser), pulumix.Output[string](bucket.Name), func(c env.Config, name string) env.Config {
+			c.DigestBucket, c.Stage = name, cfg.Stage
+			return c
+		}),
+	}
 	return engine{
+		digest:    &digest,
+		bucket:    bucket,
 		api:       storeRole{grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}, settings: as(env.APIDatabaseUser)},
 		erase:     storeRole{grants: []Grant{db.connectGrant(account, env.EraserDatabaseUser)}, settings: as(env.EraserDatabaseUser)},
 		migration: storeRole{grants: []Grant{db.secretGrant()}, settings: migrationSettings},
 		endpoint:  secretsEndpoint,
 		ready:     pulumi.StringMap{"cluster": db.ClusterResourceID, "writer": db.instance.Arn},
-		outputs:   pulumi.Map{"databaseEndpoint": db.Endpoint, "databaseSecurityGroupId": db.SecurityGroupID},
+		outputs:   pulumi.Map{"databaseEndpoint": db.Endpoint, "databaseSecurityGroupId": db.SecurityGroupID, "digestBucketName": bucket.Name},
 	}, nil
 }

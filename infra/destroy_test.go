@@ -52,7 +52,7 @@ func TestRolesOutliveTheNetworkOnDestroy(t *testing.T) {
 		if len(network) < 6 {
 			t.Fatalf("%d network resources, want the VPC, groups, rules and endpoints", len(network))
 		}
-		for _, part := range functionParts {
+		for _, part := range partsOf(d) {
 			policy := "aws:iam/rolePolicy:RolePolicy::" + part + "-network"
 			for _, r := range network {
 				if !d.dependencies(t, r)[policy] {
@@ -74,7 +74,7 @@ func TestRolesOutliveTheNetworkOnDestroy(t *testing.T) {
 // Mutant: stack.go `ReplacementSecurityGroupID: s.network.DefaultSecurityGroupID,` -> `ReplacementSecurityGroupID: s.network.FunctionSecurityGroupID,`
 func TestFunctionsMoveToTheStrippedDefaultGroupOnDestroy(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
-		for _, part := range functionParts {
+		for _, part := range partsOf(d) {
 			in := d.one(t, "aws:lambda/function:Function", part).Inputs
 			if in["replaceSecurityGroupsOnDestroy"] != true || !slices.Equal(strs(in["replacementSecurityGroupIds"]), []string{"network-default-id"}) {
 				t.Errorf("%s replaces its groups on destroy %v with %v, want the default group", part, in["replaceSecurityGroupsOnDestroy"], in["replacementSecurityGroupIds"])

@@ -138,7 +138,7 @@ func TestXRayEndpointOnlyWhereConfiguredAndGuarded(t *testing.T) {
 		}
 		doc := policy(t, ep, "policy")
 		var want []string
-		for _, part := range functionParts {
+		for _, part := range partsOf(d) {
 			for _, a := range tracingActions {
 				want = append(want, roleARN(d.config.Stage, part, d.config.Region)+": "+a+" on *")
 			}

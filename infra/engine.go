@@ -15,6 +15,10 @@ import (
 type engine struct {
 	// api, erase and migration are each function's part.
 	api, erase, migration storeRole
+	// digest is the digest function's part, and bucket where it writes:
+	// only an engine without digests of its own has them (Aurora).
+	digest *storeRole
+	bucket *DigestBucket
 	// endpoint is the interface endpoint of the engine's AWS service.
 	endpoint endpointSpec
 	// ready holds values of what must exist before the migration runs: the
@@ -57,9 +61,10 @@ type endpointSpec struct {
 var xrayEndpoint = endpointSpec{name: "xray-endpoint", service: "xray", actions: "xray", output: "xrayEndpoint", policyOptional: true}
 
 // newEngine creates the configured engine's resources.
-func newEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, opts pulumi.ResourceOption) (engine, error) {
+// digestRole is the digest function's role, for the engines that have one.
+func newEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, digestRole *ExecutionRole, opts pulumi.ResourceOption) (engine, error) {
 	if cfg.LedgerEngine == env.AuroraPostgreSQL {
-		return newAuroraEngine(ctx, cfg, n, network, account, opts)
+		return newAuroraEngine(ctx, cfg, n, network, account, digestRole, opts)
 	}
 	return newQLDBEngine(ctx, cfg, n, opts)
 }

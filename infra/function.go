@@ -21,6 +21,7 @@ const (
 	apiPart       = "api"
 	erasePart     = "erase"
 	migrationPart = "migrate"
+	digestPart    = "digest"
 )
 
 // tracingActions send traces: AWS allows them on "*" only.

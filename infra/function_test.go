@@ -12,11 +12,20 @@ import (
 // functionParts are the functions every stage has.
 var functionParts = []string{apiPart, erasePart, migrationPart}
 
+// partsOf are the functions of the stage: the Aurora engine's have a
+// digest function besides.
+func partsOf(d *deployment) []string {
+	if d.config.LedgerEngine == env.AuroraPostgreSQL {
+		return append(slices.Clone(functionParts), digestPart)
+	}
+	return functionParts
+}
+
 // Mutant: function.go `SubnetIds:        args.SubnetIDs,` -> `SubnetIds:        pulumi.StringArray{},`
 // Mutant: function.go `SecurityGroupIds: pulumi.StringArray{args.SecurityGroupID},` -> `SecurityGroupIds: pulumi.StringArray{args.SecurityGroupID, pulumi.String("sg-default")},`
 func TestFunctionsRunInIsolatedSubnetsWithFunctionGroup(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
-		for _, fn := range d.all(t, "aws:lambda/function:Function", len(functionParts)) {
+		for _, fn := range d.all(t, "aws:lambda/function:Function", len(partsOf(d))) {
 			in := fn.Inputs
 			vpc, _ := in["vpcConfig"].(map[string]any)
 			if got := strs(vpc["subnetIds"]); !slices.Equal(got, isolatedSubnets(d)) {
@@ -35,8 +44,9 @@ func TestFunctionsRuntimeSizingLogsAndTracing(t *testing.T) {
 			apiPart:       {d.config.MemoryMB, d.config.TimeoutSeconds},
 			erasePart:     {eraseMemoryMB, d.config.TimeoutSeconds},
 			migrationPart: {migrationMemoryMB, migrationTimeoutSeconds},
+			digestPart:    {digestMemoryMB, digestTimeoutSeconds},
 		}
-		for _, part := range functionParts {
+		for _, part := range partsOf(d) {
 			size := sizing[part]
 			in := d.one(t, "aws:lambda/function:Function", part).Inputs
 			if in["runtime"] != "provided.al2023" || !slices.Equal(strs(in["architectures"]), []string{"arm64"}) || in["handler"] != part {
@@ -80,12 +90,34 @@ func storeAccess(d *deployment) map[string][]string {
 		}
 	case env.AuroraPostgreSQL:
 		return map[string][]string{
-			apiPart:       {fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_api", d.config.Region, testAccount)},
-			erasePart:     {fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_eraser", d.config.Region, testAccount)},
+			apiPart:   {fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_api", d.config.Region, testAccount)},
+			erasePart: {fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_eraser", d.config.Region, testAccount)},
+			digestPart: append([]string{
+				fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_digest", d.config.Region, testAccount),
+				"s3:GetObject on " + digestBucketARN(d) + "/ledger-digest.json", "s3:PutObject on " + digestBucketARN(d) + "/ledger-digest.json",
+			}, keyUse(d)...),
 			migrationPart: {"secretsmanager:GetSecretValue on " + secretARN},
 		}
 	}
 	return nil
+}
+
+// digestBucketARN is the ARN of the stage's digest bucket.
+func digestBucketARN(d *deployment) string {
+	return fmt.Sprintf("arn:aws:s3:::licences-%s-digests-%s-%s", d.config.Stage, testAccount, d.config.Region)
+}
+
+// keyUse is the digest function's use of the stage key, where the stage
+// has one: the digests are encrypted with it.
+func keyUse(d *deployment) []string {
+	if d.config.KMSKey == "" {
+		return nil
+	}
+	key := d.config.KMSKey
+	if key == KMSKeyCreate {
+		key = fmt.Sprintf("arn:aws:kms:%s:%s:key/0d1b2c3d-0000-4000-8000-000000000000", d.config.Region, testAccount)
+	}
+	return []string{"kms:Decrypt on " + key, "kms:GenerateDataKey on " + key}
 }
 
 // rolePermissions are every permission a role holds, from all its inline
@@ -122,7 +154,7 @@ func rolePermissions(t *testing.T, d *deployment, roleName string) []string {
 func TestRolePoliciesAreExactlyWhatEachFunctionNeeds(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		access := storeAccess(d)
-		for _, part := range functionParts {
+		for _, part := range partsOf(d) {
 			want := slices.Clone(access[part])
 			want = append(want,
 				fmt.Sprintf("logs:CreateLogStream on arn:aws:logs:%s:%s:log-group:/aws/lambda/licences-%s-%s:*", d.config.Region, testAccount, d.config.Stage, part),
@@ -144,7 +176,7 @@ func TestRolePoliciesAreExactlyWhatEachFunctionNeeds(t *testing.T) {
 // Mutant: role.go `assumeRolePolicy("lambda.amazonaws.com")` -> `assumeRolePolicy("apigateway.amazonaws.com")`
 func TestRolesTrustLambdaOnly(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
-		for _, part := range functionParts {
+		for _, part := range partsOf(d) {
 			doc := policy(t, d.one(t, "aws:iam/role:Role", part), "assumeRolePolicy")
 			if len(doc.Statement) != 1 || doc.Statement[0].Principal == nil || !slices.Equal(doc.Statement[0].Principal.Service, []string{"lambda.amazonaws.com"}) ||
 				!slices.Equal(doc.Statement[0].Action, []string{"sts:AssumeRole"}) || doc.Statement[0].Effect != "Allow" {
@@ -160,7 +192,7 @@ func TestRolesTrustLambdaOnly(t *testing.T) {
 // Mutant: function.go `pulumi.DependsOn([]pulumi.Resource{args.Role.networkPolicy, policy, logs})` -> `pulumi.DependsOn([]pulumi.Resource{policy, logs})`
 func TestFunctionsWaitForTheirPoliciesAndLogGroup(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
-		for _, part := range functionParts {
+		for _, part := range partsOf(d) {
 			dependsOn(t, d.one(t, "aws:lambda/function:Function", part),
 				"aws:iam/rolePolicy:RolePolicy::"+part, "aws:iam/rolePolicy:RolePolicy::"+part+"-network",
 				"aws:cloudwatch/logGroup:LogGroup::"+part)

@@ -181,12 +181,18 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "aws:apigateway/stage:Stage":
 		set("invokeUrl", "https://api0123456.execute-api."+m.region+".amazonaws.com/"+args.Inputs["stageName"].StringValue())
 		set("arn", "arn:"+testPartition+":apigateway:"+m.region+"::/restapis/api0123456/stages/"+args.Inputs["stageName"].StringValue())
+	case "aws:s3/bucketV2:BucketV2":
+		id = args.Inputs["bucket"].StringValue()
+		set("arn", "arn:"+testPartition+":s3:::"+id)
+	case "aws:scheduler/schedule:Schedule":
+		set("arn", arn("scheduler", "schedule/default/"+name))
 	case "aws:iam/policy:Policy":
 		set("arn", fmt.Sprintf("arn:%s:iam::%s:policy/%s", testPartition, testAccount, name))
 	case "aws:wafv2/webAcl:WebAcl":
 		set("arn", arn("wafv2", "regional/webacl/"+name+"/0d1b2c3d"))
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		id = "vpce-" + args.Name
+		set("prefixListId", "pl-"+args.Name)
 		service := strings.TrimPrefix(args.Inputs["serviceName"].StringValue(), "com.amazonaws."+m.region+".")
 		set("dnsEntries", []any{map[string]any{"dnsName": id + "." + service + "." + m.region + ".vpce.amazonaws.com", "hostedZoneId": "Z1"}})
 	case "aws:ec2/securityGroup:SecurityGroup":
@@ -220,6 +226,15 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"serviceName": name, "serviceType": "Interface",
 			"vpcEndpointPolicySupported": !slices.Contains(m.policyless, strings.TrimPrefix(name, "com.amazonaws."+m.region+".")),
 		}), nil
+	case "aws:ec2/getRouteTables:getRouteTables":
+		// The isolated subnets' tables, one per subnet named in the filter.
+		var ids []any
+		for _, f := range args.Args["filters"].ArrayValue() {
+			for i := range f.ObjectValue()["values"].ArrayValue() {
+				ids = append(ids, fmt.Sprintf("rtb-%d", i))
+			}
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": m.region}), nil
 	case "aws:iam/getRole:getRole":
 		// The account's roles: the one an earlier stage made, found by name.
 		name := args.Args["name"].StringValue()

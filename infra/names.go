@@ -1,5 +1,7 @@
 package infra
 
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 // names derives every physical name in a stage from the project, the stage
 // and the region, so names are predictable in the console and stay within
 // AWS limits (Config.validate bounds the stage's length for that).
@@ -46,3 +48,13 @@ func (n names) webACL() string { return n.prefix() }
 // wafLogGroup is where WAF logs the stage's requests: WAF sends logs only
 // to groups whose names start aws-waf-logs-.
 func (n names) wafLogGroup() string { return "aws-waf-logs-" + n.prefix() }
+
+// digestBucket names the bucket of the ledger's digests: bucket names are
+// global, so it carries the account and the region (at most 63
+// characters).
+func (n names) digestBucket(account pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.Sprintf("%s-digests-%s-%s", n.prefix(), account, n.region)
+}
+
+// schedule names an EventBridge Scheduler schedule (at most 64 characters).
+func (n names) schedule(part string) string { return n.prefix() + "-" + part }

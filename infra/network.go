@@ -31,11 +31,14 @@ type Network struct {
 	VpcID     pulumi.StringOutput      `pulumi:"vpcId"`
 	SubnetIDs pulumi.StringArrayOutput `pulumi:"subnetIds"`
 	// FunctionSecurityGroupID is the group the functions run in. It has no
-	// rules of its own: every egress rule comes from an Endpoint.
+	// rules of its own: every egress rule comes from an Endpoint, the
+	// database's guard, or the digests' way to S3.
 	FunctionSecurityGroupID pulumi.StringOutput `pulumi:"functionSecurityGroupId"`
 	// DefaultSecurityGroupID is the VPC's default group, stripped of its
 	// rules: where a function's interfaces go while it is destroyed.
 	DefaultSecurityGroupID pulumi.StringOutput `pulumi:"defaultSecurityGroupId"`
+
+	vpc *awsx.Vpc
 }
 
 // NewNetwork creates the VPC, its isolated subnets and the functions'
@@ -84,6 +87,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 		return nil, fmt.Errorf("create function security group: %w", err)
 	}
 
+	n.vpc = vpc
 	n.VpcID = vpc.VpcId
 	n.SubnetIDs = vpc.IsolatedSubnetIds
 	n.FunctionSecurityGroupID = fnSG.ID().ToStringOutput()
@@ -94,4 +98,16 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 		"functionSecurityGroupId": n.FunctionSecurityGroupID,
 		"defaultSecurityGroupId":  n.DefaultSecurityGroupID,
 	})
+}
+
+// routeTableIDs are the route tables of the isolated subnets, for gateway
+// endpoints. They are read once the VPC component, and so every table
+// awsx makes with it, exists.
+func (n *Network) routeTableIDs(ctx *pulumi.Context, opts pulumi.InvokeOption) pulumi.StringArrayOutput {
+	return ec2.GetRouteTablesOutput(ctx, ec2.GetRouteTablesOutputArgs{
+		VpcId: n.VpcID,
+		Filters: ec2.GetRouteTablesFilterArray{ec2.GetRouteTablesFilterArgs{
+			Name: pulumi.String("association.subnet-id"), Values: n.SubnetIDs,
+		}},
+	}, opts, pulumi.DependsOn([]pulumi.Resource{n.vpc})).Ids()
 }

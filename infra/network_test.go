@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 
 	"strings"
 	"testing"
@@ -72,6 +73,9 @@ func privateServiceGroups(t *testing.T, d *deployment) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, ep := range d.ofType("aws:ec2/vpcEndpoint:VpcEndpoint") {
+		if ep.Inputs["vpcEndpointType"] == "Gateway" {
+			continue // reached by prefix list, not by group: gatewayPrefixLists
+		}
 		groups := strs(ep.Inputs["securityGroupIds"])
 		if len(groups) != 1 {
 			t.Fatalf("endpoint %s has groups %v, want its own one", ep.Name, groups)
@@ -89,7 +93,20 @@ func privateServiceGroups(t *testing.T, d *deployment) map[string]int {
 	return out
 }
 
-// The functions' only egress: each private service's port to its group.
+// gatewayPrefixLists are the prefix lists of the gateway endpoints (S3,
+// on the stages with digests): the functions reach them by prefix list.
+func gatewayPrefixLists(d *deployment) []string {
+	var out []string
+	for _, ep := range d.ofType("aws:ec2/vpcEndpoint:VpcEndpoint") {
+		if ep.Inputs["vpcEndpointType"] == "Gateway" {
+			out = append(out, "pl-"+ep.Name)
+		}
+	}
+	return out
+}
+
+// The functions' only egress: each private service's port to its group,
+// and HTTPS to each gateway endpoint's prefix list.
 // Mutant: guard.go `ReferencedSecurityGroupId: id,` -> `CidrIpv4: pulumi.String("0.0.0.0/0"),`
 func TestFunctionEgressIsOnlyToEachPrivateService(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
@@ -99,12 +116,20 @@ func TestFunctionEgressIsOnlyToEachPrivateService(t *testing.T) {
 			t.Errorf("function security group has inline rules: %v", sg)
 		}
 		want := privateServiceGroups(t, d)
-		egress := d.all(t, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", len(want))
+		gateways := gatewayPrefixLists(d)
+		egress := d.all(t, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", len(want)+len(gateways))
 		got := map[string]int{}
 		for _, r := range egress {
 			in := r.Inputs
 			if in["securityGroupId"] != fnSG {
 				t.Errorf("egress rule %s on %v: only the function group has egress rules", r.Name, in["securityGroupId"])
+			}
+			if pl, ok := in["prefixListId"].(string); ok {
+				if !slices.Contains(gateways, pl) || in["ipProtocol"] != "tcp" || num(in["fromPort"]) != 443 || num(in["toPort"]) != 443 ||
+					in["cidrIpv4"] != nil || in["referencedSecurityGroupId"] != nil {
+					t.Errorf("egress rule %s = %v, want HTTPS to a gateway endpoint's prefix list %v only", r.Name, in, gateways)
+				}
+				continue
 			}
 			if in["ipProtocol"] != "tcp" || num(in["fromPort"]) != num(in["toPort"]) || in["cidrIpv4"] != nil || in["cidrIpv6"] != nil || in["prefixListId"] != nil {
 				t.Errorf("egress rule %s = %v, want one TCP port to a security group only", r.Name, in)

@@ -26,6 +26,9 @@ const (
 	migrationMemoryMB       = 256
 	migrationTimeoutSeconds = 120
 	eraseMemoryMB           = 256
+	// The digest reads the whole ledger, so it has time.
+	digestMemoryMB       = 256
+	digestTimeoutSeconds = 300
 )
 
 // part is one function of the stage: its entrypoint, what it is for, its
@@ -50,13 +53,16 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	if err != nil {
 		return nil, fmt.Errorf("create aws provider: %w", err)
 	}
-	s := stage{cfg: cfg, names: newNames(cfg), account: lookupAccount(ctx, provider), opts: pulumi.Providers(provider)}
+	s := stage{cfg: cfg, names: newNames(cfg), account: lookupAccount(ctx, provider), opts: pulumi.Providers(provider), invoke: pulumi.Provider(provider)}
 
 	// The functions' roles come first and the network waits for them, so
 	// that on destroy the roles outlive the subnets and groups: Lambda
 	// removes a function's network interfaces with its role, after the
 	// function is gone.
 	partNames := []string{apiPart, erasePart, migrationPart}
+	if cfg.LedgerEngine == env.AuroraPostgreSQL {
+		partNames = append(partNames, digestPart)
+	}
 	roles := map[string]*ExecutionRole{}
 	var networkPolicies []pulumi.Resource
 	for _, p := range partNames {
@@ -77,7 +83,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
-	eng, err := newEngine(ctx, cfg, s.names, s.network, s.account, s.opts)
+	eng, err := newEngine(ctx, cfg, s.names, s.network, s.account, roles[digestPart], s.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +99,9 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		{apiPart, "Licence API", cfg.MemoryMB, cfg.TimeoutSeconds, withCORS(eng.api)},
 		{erasePart, "Erases the personal data of deleted licences", eraseMemoryMB, cfg.TimeoutSeconds, withCORS(eng.erase)},
 		{migrationPart, "Creates the licence ledger's schema", migrationMemoryMB, migrationTimeoutSeconds, eng.migration},
+	}
+	if eng.digest != nil {
+		parts = append(parts, part{digestPart, "Verifies the licence ledger against its last digest, then writes the next", digestMemoryMB, digestTimeoutSeconds, *eng.digest})
 	}
 	fns := map[string]*Function{}
 	var all []*Function
@@ -113,6 +122,22 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		"migrationFunctionName":   fns[migrationPart].Name,
 	}
 	maps.Copy(outputs, eng.outputs)
+	if eng.digest != nil {
+		outputs["digestFunctionName"] = fns[digestPart].Name
+		if _, err := NewDigests(ctx, "digests", DigestsArgs{
+			Function:                fns[digestPart],
+			Bucket:                  eng.bucket,
+			Schedule:                cfg.DigestSchedule,
+			ScheduleName:            s.names.schedule(digestPart),
+			SchedulerRoleName:       s.names.role(digestPart + "-scheduler"),
+			VpcID:                   s.network.VpcID,
+			RouteTableIDs:           s.network.routeTableIDs(ctx, s.invoke),
+			FunctionSecurityGroupID: s.network.FunctionSecurityGroupID,
+			Account:                 s.account,
+		}, s.opts); err != nil {
+			return nil, fmt.Errorf("digests: %w", err)
+		}
+	}
 
 	specs := []endpointSpec{eng.endpoint}
 	if cfg.XRayEndpoint {
@@ -185,6 +210,7 @@ type stage struct {
 	account Account
 	network *Network
 	opts    pulumi.ResourceOption // the tagging provider
+	invoke  pulumi.InvokeOption   // the same, for provider functions
 }
 
 // function declares one of the stage's functions: the artifact run as part

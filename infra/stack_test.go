@@ -89,7 +89,8 @@ func TestStackOutputs(t *testing.T) {
 		"prod": with(with(with(common("prod", 3), endpoint("qldbEndpoint", "qldb-endpoint", "qldb.session")), endpoint("xrayEndpoint", "xray-endpoint", "xray")),
 			map[string]any{"ledgerName": "licences-prod"}),
 		"staging": with(with(common("staging", 2), endpoint("secretsEndpoint", "secrets-endpoint", "secretsmanager")),
-			map[string]any{"databaseEndpoint": "licences-staging.cluster-c1.eu-west-2.rds.amazonaws.com", "databaseSecurityGroupId": "sg-database"}),
+			map[string]any{"databaseEndpoint": "licences-staging.cluster-c1.eu-west-2.rds.amazonaws.com", "databaseSecurityGroupId": "sg-database",
+				"digestBucketName": "licences-staging-digests-123456789012-eu-west-2", "digestFunctionName": "licences-staging-digest"}),
 	} {
 		d := mustDeploy(t, stage, nil)
 		if fmt.Sprint(d.outputs) != fmt.Sprint(want) {

@@ -114,6 +114,7 @@ var physicalNames = map[string]string{
 	"aws:rds/subnetGroup:SubnetGroup":         "name",
 	"aws:iam/policy:Policy":                   "name",
 	"aws:wafv2/webAcl:WebAcl":                 "name",
+	"aws:scheduler/schedule:Schedule":         "name",
 }
 
 // PhysicalName returns the input that names a resource of type typ

@@ -177,6 +177,30 @@ var rules = []Rule{
 		Source: "https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html",
 		check:  text(1, 128, `[a-zA-Z0-9_-]+`)},
 
+	// S3
+	{Type: "aws:s3/bucketV2:BucketV2", Property: "bucket",
+		What:   "3 to 63 of lowercase letters, digits, dots and hyphens, a letter or digit first and last, not xn-- first or -s3alias last",
+		Source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html",
+		check:  all(text(3, 63, `[a-z0-9][a-z0-9.-]*[a-z0-9]`), not(`^xn--|-s3alias$|--ol-s3$|\.\.`, "a reserved prefix or suffix, or two dots"))},
+	{Type: "aws:s3/bucketPolicy:BucketPolicy", Property: "policy",
+		What:   "a bucket policy of at most 20 KB, a Principal in every statement",
+		Source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html",
+		check:  policy(20480, true, true)},
+
+	// EventBridge Scheduler
+	{Type: "aws:scheduler/schedule:Schedule", Property: "name",
+		What:   "1 to 64 of letters, digits, . _ -",
+		Source: "https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html",
+		check:  text(1, 64, `[0-9a-zA-Z._-]+`)},
+	{Type: "aws:scheduler/schedule:Schedule", Property: "description",
+		What:   "at most 512 characters",
+		Source: "https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html",
+		check:  text(0, 512, "")},
+	{Type: "aws:scheduler/schedule:Schedule", Property: "scheduleExpression",
+		What:   "rate(value unit), cron(six fields) or at(…), at most 256 characters",
+		Source: "https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html",
+		check:  text(1, 256, `(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\)|at\(\S+\))`)},
+
 	// WAF
 	{Type: "aws:wafv2/webAcl:WebAcl", Property: "name",
 		What:   "1 to 128 of letters, digits, _ and -",

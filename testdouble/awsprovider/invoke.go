@@ -42,6 +42,23 @@ func (p *standin) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulu
 			return nil, awsError("InvalidServiceName", "The Vpc Endpoint Service '%s' does not exist", name)
 		}
 		out = map[string]any{"serviceName": name, "serviceType": "Interface", "vpcEndpointPolicySupported": true, "id": name}
+	case "aws:ec2/getRouteTables:getRouteTables":
+		// Each isolated subnet of the stand-in VPC has a route table of its
+		// own, as awsx makes them; the filter names the subnets.
+		var ids []any
+		if filters, ok := args["filters"]; ok && filters.IsArray() {
+			for _, f := range filters.ArrayValue() {
+				if values, ok := f.ObjectValue()["values"]; ok && values.IsArray() {
+					for _, v := range values.ArrayValue() {
+						ids = append(ids, "rtb-"+strings.TrimPrefix(v.StringValue(), "subnet-"))
+					}
+				}
+			}
+		}
+		if len(ids) == 0 {
+			return nil, awsError("InvalidParameterValue", "getRouteTables: name the subnets (association.subnet-id)")
+		}
+		out = map[string]any{"ids": ids, "id": p.region}
 	default:
 		return nil, fmt.Errorf("awsprovider: no function %s", req.Tok)
 	}

@@ -191,12 +191,17 @@ func (p *standin) state(urnString string, in resource.PropertyMap) (string, *str
 	case "aws:apigateway/stage:Stage":
 		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", id, p.region, named("stageName")))
 		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s/stages/%s", p.region, str(in, "restApi"), named("stageName")))
+	case "aws:s3/bucketV2:BucketV2":
+		id = named("bucket")
+		set("arn", "arn:aws:s3:::"+id)
+		set("bucket", id)
 	case "aws:iam/policy:Policy":
 		id = named("name")
 		set("arn", fmt.Sprintf("arn:aws:iam::%s:policy/%s", account, id))
 	case "aws:wafv2/webAcl:WebAcl":
 		set("arn", arn("wafv2", "regional/webacl/"+named("name")+"/"+id))
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		set("prefixListId", "pl-"+hex.EncodeToString(sum[:4]))
 		set("dnsEntries", []any{map[string]any{"dnsName": id + ".vpce.amazonaws.com", "hostedZoneId": "Z1"}})
 	case "aws:lambda/invocation:Invocation":
 		set("result", `{"schemaVersion":1}`)

@@ -1,0 +1,177 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/privateledger/licences/function/env"
+)
+
+// The digest bucket: Object Lock in compliance mode for the configured
+// days, versioned, encrypted with the stage key where the stage has one,
+// closed to the public, TLS only, written by the digest role alone, and
+// kept, with every setting, when the stage is destroyed.
+//
+// Mutant: digest.go `Mode: pulumi.String("COMPLIANCE"),` -> `Mode: pulumi.String("GOVERNANCE"),`
+// Mutant: digest.go `child := []pulumi.ResourceOption{pulumi.Parent(b), pulumi.RetainOnDelete(true)}` -> `child := []pulumi.ResourceOption{pulumi.Parent(b), pulumi.RetainOnDelete(false)}`
+// Mutant: digest.go `BlockPublicPolicy:     pulumi.Bool(true),` -> `BlockPublicPolicy:     pulumi.Bool(false),`
+// Mutant: digest.go `Condition: Condition{"Bool": {"aws:SecureTransport": {"false"}}}},` -> `Condition: Condition{"Bool": {"aws:SecureTransport": {"true"}}}},`
+// Mutant: digest.go `Condition: Condition{"StringNotEquals": {"aws:PrincipalArn": {writer}}}},` -> `Condition: Condition{"StringNotEquals": {"aws:PrincipalArn": {writer, "*"}}}},`
+func TestTheDigestBucketIsLockedEncryptedPrivateAndKept(t *testing.T) {
+	for _, kms := range []string{"", KMSKeyCreate} {
+		t.Run("kmsKey="+kms, func(t *testing.T) {
+			d := mustDeploy(t, "staging", map[string]string{"licences:kmsKey": kms})
+			bucket := d.one(t, "aws:s3/bucketV2:BucketV2", "digests")
+			name := "licences-staging-digests-" + testAccount + "-" + d.config.Region
+			if bucket.Inputs["bucket"] != name || bucket.Inputs["objectLockEnabled"] != true || bucket.Inputs["forceDestroy"] == true {
+				t.Errorf("bucket %v, want %s with Object Lock", bucket.Inputs, name)
+			}
+			id := name
+			lock := d.one(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "digests").Inputs
+			rule, _ := lock["rule"].(map[string]any)
+			ret, _ := rule["defaultRetention"].(map[string]any)
+			if lock["bucket"] != id || ret["mode"] != "COMPLIANCE" || num(ret["days"]) != d.config.DigestRetentionDays || d.config.DigestRetentionDays != 400 {
+				t.Errorf("object lock %v, want COMPLIANCE for %d days", lock, d.config.DigestRetentionDays)
+			}
+			if v, _ := d.one(t, "aws:s3/bucketVersioningV2:BucketVersioningV2", "digests").Inputs["versioningConfiguration"].(map[string]any); v["status"] != "Enabled" {
+				t.Errorf("versioning %v, want Enabled", v)
+			}
+			sse := d.one(t, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "digests").Inputs
+			rules, _ := sse["rules"].([]any)
+			by, _ := rules[0].(map[string]any)["applyServerSideEncryptionByDefault"].(map[string]any)
+			switch {
+			case kms == "" && (by["sseAlgorithm"] != "AES256" || by["kmsMasterKeyId"] != nil):
+				t.Errorf("encryption %v, want S3's own keys without a stage key", by)
+			case kms == KMSKeyCreate && (by["sseAlgorithm"] != "aws:kms" || !strings.HasPrefix(fmt.Sprint(by["kmsMasterKeyId"]), "arn:aws:kms:")):
+				t.Errorf("encryption %v, want the stage key", by)
+			}
+			block := d.one(t, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "digests").Inputs
+			for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+				if block[k] != true {
+					t.Errorf("public access block %s = %v, want true", k, block[k])
+				}
+			}
+			if r, _ := d.one(t, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "digests").Inputs["rule"].(map[string]any); r["objectOwnership"] != "BucketOwnerEnforced" {
+				t.Errorf("ownership %v, want ACLs disabled", r)
+			}
+			doc := policy(t, d.one(t, "aws:s3/bucketPolicy:BucketPolicy", "digests"), "policy")
+			arn := digestBucketARN(d)
+			want := map[string]string{
+				"TLSOnly":             `Deny * [s3:*] [` + arn + ` ` + arn + `/*] {"Bool":{"aws:SecureTransport":["false"]}}`,
+				"OnlyTheDigestWrites": `Deny * [s3:PutObject] [` + arn + `/*] {"StringNotEquals":{"aws:PrincipalArn":["` + roleARN("staging", "digest", d.config.Region) + `"]}}`,
+			}
+			if len(doc.Statement) != len(want) {
+				t.Errorf("bucket policy %+v, want %d statements", doc, len(want))
+			}
+			for _, s := range doc.Statement {
+				cond, _ := json.Marshal(s.Condition)
+				if got := fmt.Sprintf("%s %s %v %v %s", s.Effect, strings.Join(s.Principal.AWS, ","), s.Action, s.Resource, cond); got != want[s.Sid] {
+					t.Errorf("bucket policy %s:\n got %s\nwant %s", s.Sid, got, want[s.Sid])
+				}
+			}
+			for _, r := range d.resources {
+				if strings.HasPrefix(r.Type, "aws:s3/") && !r.Retain {
+					t.Errorf("%s %s is deleted with the stage: a compliance-mode bucket outlives it, and so must its settings", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+// The S3 gateway endpoint is on the isolated subnets' route tables and
+// admits the digest role to the digest object, and nothing else.
+//
+// Mutant: digest.go `RouteTableIds:   args.RouteTableIDs,` -> `RouteTableIds:   pulumi.StringArray{},`
+// Mutant: digest.go `Policy: endpointPolicyJSON([]EndpointAccess{{Name: "digest", Principal: args.Function.RoleARN, Grants: []Grant{` -> `Policy: endpointPolicyJSON([]EndpointAccess{{Name: "digest", Principal: pulumi.String("*").ToStringOutput(), Grants: []Grant{`
+func TestTheS3GatewayEndpointAdmitsOnlyTheDigestRole(t *testing.T) {
+	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
+		ep := d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "digests-s3").Inputs
+		var tables []string
+		for i := range d.config.AZCount {
+			tables = append(tables, fmt.Sprintf("rtb-%d", i))
+		}
+		if ep["vpcEndpointType"] != "Gateway" || ep["serviceName"] != "com.amazonaws."+d.config.Region+".s3" || !slices.Equal(strs(ep["routeTableIds"]), tables) {
+			t.Errorf("s3 endpoint %v, want a gateway on the route tables %v", ep, tables)
+		}
+		doc := policy(t, d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "digests-s3"), "policy")
+		role := roleARN(d.config.Stage, "digest", d.config.Region)
+		want := sorted([]string{role + ": s3:GetObject on " + digestBucketARN(d) + "/ledger-digest.json", role + ": s3:PutObject on " + digestBucketARN(d) + "/ledger-digest.json"})
+		if got := permissions(t, doc); !slices.Equal(got, want) {
+			t.Errorf("the S3 endpoint allows:%s", diffLines(got, want))
+		}
+		assertNoWildcards(t, doc, nil)
+		var lookedUp bool
+		for _, c := range d.calls {
+			if c.Token == "aws:ec2/getRouteTables:getRouteTables" && fmt.Sprint(c.Args["vpcId"].V) == "vpc-1" {
+				lookedUp = true
+			}
+		}
+		if !lookedUp {
+			t.Error("the route tables were not looked up in the stage's VPC")
+		}
+	})
+}
+
+// The digest function runs on the configured schedule, through a role
+// that EventBridge Scheduler of this account alone may assume and that may
+// invoke that function alone.
+//
+// Mutant: digest.go `Arn:         args.Function.ARN,` -> `Arn:         args.Bucket.ARN,`
+// Mutant: digest.go `Condition: Condition{"StringEquals": {"aws:SourceAccount": {v[0].(string)}}},` -> `Condition: nil,`
+func TestTheDigestRunsOnItsSchedule(t *testing.T) {
+	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
+		s := d.one(t, "aws:scheduler/schedule:Schedule", "digests")
+		target, _ := s.Inputs["target"].(map[string]any)
+		fn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:licences-%s-digest", d.config.Region, testAccount, d.config.Stage)
+		schedRole := fmt.Sprintf("arn:aws:iam::%s:role/from-provider/licences-%s-digest-scheduler-%s", testAccount, d.config.Stage, d.config.Region)
+		if s.Inputs["scheduleExpression"] != d.config.DigestSchedule || target["arn"] != fn || target["roleArn"] != schedRole {
+			t.Errorf("schedule %v, want %s running %s as %s", s.Inputs, d.config.DigestSchedule, fn, schedRole)
+		}
+		dependsOn(t, s, "aws:ec2/vpcEndpoint:VpcEndpoint::digests-s3", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::digests-s3")
+		trust := policy(t, d.one(t, "aws:iam/role:Role", "digests-scheduler"), "assumeRolePolicy")
+		cond, _ := json.Marshal(trust.Statement[0].Condition)
+		if len(trust.Statement) != 1 || !slices.Equal(trust.Statement[0].Principal.Service, []string{"scheduler.amazonaws.com"}) || string(cond) != `{"StringEquals":{"aws:SourceAccount":["`+testAccount+`"]}}` {
+			t.Errorf("scheduler trust %+v, want EventBridge Scheduler of this account only", trust)
+		}
+		if got := rolePermissions(t, d, "licences-"+d.config.Stage+"-digest-scheduler-"+d.config.Region); !slices.Equal(got, []string{"lambda:InvokeFunction on " + fn}) {
+			t.Errorf("the scheduler may %v, want to invoke the digest function only", got)
+		}
+	})
+}
+
+// No role but the digest's may touch the digest bucket or S3 at all.
+//
+// Mutant: database.go `api:       storeRole{grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}, settings: as(env.APIDatabaseUser)},` -> `api:       storeRole{grants: append([]Grant{db.connectGrant(account, env.APIDatabaseUser)}, digestGrants(bucket.ARN, key)...), settings: as(env.APIDatabaseUser)},`
+func TestOnlyTheDigestRoleReachesTheDigestBucket(t *testing.T) {
+	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
+		digestRole := "licences-" + d.config.Stage + "-digest-" + d.config.Region
+		checked := 0
+		for _, p := range d.ofType("aws:iam/rolePolicy:RolePolicy") {
+			text := fmt.Sprint(p.Inputs["policy"])
+			if p.Inputs["role"] != digestRole && (strings.Contains(text, "s3:") || strings.Contains(text, "digests")) {
+				t.Errorf("role %v may use the digest bucket: %s", p.Inputs["role"], text)
+			}
+			checked++
+		}
+		if checked < len(partsOf(d)) {
+			t.Fatalf("%d role policies checked", checked)
+		}
+	})
+}
+
+// A QLDB stage has no digests of its own making: its journal has them.
+func TestQLDBStagesHaveNoDigestInfrastructure(t *testing.T) {
+	eachStage(t, onEngine(env.QLDB), func(t *testing.T, d *deployment) {
+		for _, typ := range []string{"aws:s3/bucketV2:BucketV2", "aws:scheduler/schedule:Schedule"} {
+			if n := len(d.ofType(typ)); n != 0 {
+				t.Errorf("%d %s on a QLDB stage", n, typ)
+			}
+		}
+		if slices.Contains(d.names("aws:lambda/function:Function"), digestPart) {
+			t.Error("a digest function on a QLDB stage")
+		}
+	})
+}
