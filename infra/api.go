@@ -31,6 +31,8 @@ type APIArgs struct {
 
 	AccessLogGroupName string
 	LogRetentionDays   int
+	// KMSKeyARN encrypts the access logs; nil means CloudWatch's own keys.
+	KMSKeyARN pulumi.StringPtrInput
 	// AccountRole is API Gateway's account-wide CloudWatch role, which
 	// access logging needs.
 	AccountRole AccountRole
@@ -193,6 +195,7 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 	accessLogs, err := cloudwatch.NewLogGroup(ctx, name+"-access", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(args.AccessLogGroupName),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.KMSKeyARN,
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create access log group: %w", err)

@@ -154,7 +154,7 @@ func routeARNsOf(d *deployment, c route.Capability) []string {
 // Mutant: api.go `Statement{Sid: sid + "DenyOthers", Effect: "Deny",` -> `Statement{Sid: sid + "DenyOthers", Effect: "Allow",`
 // Mutant: api.go `others["aws:PrincipalArn"] = callers.ARNs` -> `others["aws:PrincipalArn"] = append(callers.ARNs, "*")`
 // Mutant: api.go `Resource: []string{exec + "/" + args.Stage + "/OPTIONS/*"}})` -> `Resource: []string{exec + "/" + args.Stage + "/*/*"}})`
-// Mutant: api.go `callers = Callers{Accounts: []string{account}}` -> `callers = Callers{Accounts: []string{"*"}}`
+// Mutant: api.go `callers = Callers{Accounts: []string{account}}` -> `callers = Callers{Accounts: []string{account, "*"}}`
 func TestResourcePolicyAdmitsExactlyTheCallers(t *testing.T) {
 	clerk, erasers := "arn:aws:iam::111122223333:role/licence-clerk", "arn:aws:iam::123456789012:role/privacy-officer"
 	for _, c := range []struct {
@@ -282,7 +282,7 @@ func TestGatewayRefusalsAre403ProblemDocuments(t *testing.T) {
 // stage keeps the old ones.
 //
 // Mutant: api.go `}, child, pulumi.DependsOn(deployed))` -> `}, child, pulumi.DependsOn(deployed[:1]))`
-// Mutant: api.go `}{args.Routes, args.CORSAllowOrigin, responseShape})` -> `}{args.Routes, args.CORSAllowOrigin, nil})`
+// Mutant: api.go `}{args.Routes, args.CORSAllowOrigin, responseShape})` -> `}{args.Routes, args.CORSAllowOrigin, responseShape != nil})`
 // Mutant: api.go `"policy": policyJSON.ApplyT(func(p string) string { return sha([]byte(p)) }).(pulumi.StringOutput),` -> `"policy": pulumi.String("").ToStringOutput(),`
 func TestDeploymentFollowsRoutesResponsesAndPolicy(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {

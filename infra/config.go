@@ -64,6 +64,13 @@ type Config struct {
 	// digest is locked in compliance mode.
 	DigestSchedule      string
 	DigestRetentionDays int
+
+	// APIReservedConcurrency reserves that many executions for the API
+	// function (0: none); where it reserves, the other functions reserve
+	// one each.
+	APIReservedConcurrency int
+	AuroraReaders          int  // reader instances besides the writer
+	FlowLogs               bool // VPC flow logs to CloudWatch Logs
 }
 
 // Callers are the principals a route admits: IAM principal ARNs (roles,
@@ -152,29 +159,32 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	r := reader{cfg: config.New(ctx, ""), project: ctx.Project()}
 	aws := config.New(ctx, "aws")
 	c := Config{
-		Project:               ctx.Project(),
-		Now:                   time.Now(),
-		Stage:                 ctx.Stack(),
-		Region:                aws.Get("region"),
-		AZCount:               r.int("azCount", 2),
-		MemoryMB:              r.int("memoryMb", 512),
-		TimeoutSeconds:        r.int("timeoutSeconds", 10),
-		LogRetentionDays:      r.int("logRetentionDays", 30),
-		DeletionProtection:    r.bool("deletionProtection", true),
-		KMSKey:                r.cfg.Get("kmsKey"),
-		ThrottleRateLimit:     r.float("throttleRateLimit", 50),
-		ThrottleBurstLimit:    r.int("throttleBurstLimit", 100),
-		XRayEndpoint:          r.bool("xrayEndpoint", false),
-		CORSAllowOrigin:       r.string("corsAllowOrigin", "*"),
-		APIGatewayAccountRole: r.string("apiGatewayAccountRole", AccountRoleCreate),
-		LedgerEngine:          env.Engine(r.string("ledgerEngine", string(env.QLDB))),
-		AuroraMinCapacity:     r.float("auroraMinCapacity", 0.5),
-		AuroraMaxCapacity:     r.float("auroraMaxCapacity", 2),
-		BackupRetentionDays:   r.int("backupRetentionDays", 7),
-		WAF:                   r.bool("waf", false),
-		WAFRateLimit:          r.int("wafRateLimit", 1000),
-		DigestSchedule:        r.string("digestSchedule", "rate(1 hour)"),
-		DigestRetentionDays:   r.int("digestRetentionDays", 365),
+		Project:                ctx.Project(),
+		Now:                    time.Now(),
+		Stage:                  ctx.Stack(),
+		Region:                 aws.Get("region"),
+		AZCount:                r.int("azCount", 2),
+		MemoryMB:               r.int("memoryMb", 512),
+		TimeoutSeconds:         r.int("timeoutSeconds", 10),
+		LogRetentionDays:       r.int("logRetentionDays", 30),
+		DeletionProtection:     r.bool("deletionProtection", true),
+		KMSKey:                 r.cfg.Get("kmsKey"),
+		ThrottleRateLimit:      r.float("throttleRateLimit", 50),
+		ThrottleBurstLimit:     r.int("throttleBurstLimit", 100),
+		XRayEndpoint:           r.bool("xrayEndpoint", false),
+		CORSAllowOrigin:        r.string("corsAllowOrigin", "*"),
+		APIGatewayAccountRole:  r.string("apiGatewayAccountRole", AccountRoleCreate),
+		LedgerEngine:           env.Engine(r.string("ledgerEngine", string(env.QLDB))),
+		AuroraMinCapacity:      r.float("auroraMinCapacity", 0.5),
+		AuroraMaxCapacity:      r.float("auroraMaxCapacity", 2),
+		BackupRetentionDays:    r.int("backupRetentionDays", 7),
+		WAF:                    r.bool("waf", false),
+		WAFRateLimit:           r.int("wafRateLimit", 1000),
+		DigestSchedule:         r.string("digestSchedule", "rate(1 hour)"),
+		DigestRetentionDays:    r.int("digestRetentionDays", 365),
+		APIReservedConcurrency: r.int("apiReservedConcurrency", 0),
+		AuroraReaders:          r.int("auroraReaders", 0),
+		FlowLogs:               r.bool("flowLogs", false),
 	}
 	callers, erasers := r.list("apiCallers"), r.list("apiErasers")
 	cidr := r.string("vpcCidr", "10.0.0.0/16")
@@ -240,6 +250,14 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s: %q: want an EventBridge Scheduler expression such as rate(1 hour), rate(6 hours) or cron(0 * * * ? *)", key("digestSchedule"), c.DigestSchedule)
 	case c.DigestRetentionDays < 1 || c.DigestRetentionDays > 36500:
 		return fmt.Errorf("%s: %d is out of range: want 1 to 36500 days (each digest is locked that long, in compliance mode: no one can shorten it)", key("digestRetentionDays"), c.DigestRetentionDays)
+	case c.APIReservedConcurrency < 0 || c.APIReservedConcurrency > maxReserved:
+		return fmt.Errorf("%s: %d is out of range: want 0 (none) to %d executions", key("apiReservedConcurrency"), c.APIReservedConcurrency, maxReserved)
+	case c.AuroraReaders < 0 || c.AuroraReaders > 15:
+		return fmt.Errorf("%s: %d is out of range: want 0 to 15 reader instances (Aurora's limit)", key("auroraReaders"), c.AuroraReaders)
+	case c.LedgerEngine == env.AuroraPostgreSQL && c.APIReservedConcurrency > 0 && c.connectionBudget() > c.maxConnections():
+		return fmt.Errorf("%s: %d API executions, one connection each, with %d for the other functions and %d for operators, need %d connections, but at %g ACUs (%s) the cluster accepts %d: reserve at most %d, or raise the maximum capacity",
+			key("apiReservedConcurrency"), c.APIReservedConcurrency, otherFunctionConnections, operatorConnections, c.connectionBudget(),
+			c.AuroraMaxCapacity, key("auroraMaxCapacity"), c.maxConnections(), c.maxConnections()-otherFunctionConnections-operatorConnections)
 	case c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://"):
 		return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
 	}
@@ -324,4 +342,37 @@ func (r *reader) fail(err error) {
 
 func (r *reader) bad(key, value, want string) error {
 	return fmt.Errorf("%s:%s: %q is not valid: want %s", r.project, key, value, want)
+}
+
+// The connection budget of an Aurora stage: each API execution holds one
+// connection (a Lambda instance serves one request at a time, and its pool
+// keeps one); the migration, erase and digest functions reserve one
+// execution and one connection each; operators keep a margin.
+const (
+	maxReserved               = 1000
+	otherFunctionConnections  = 3
+	operatorConnections       = 10
+	connectionsPerACU         = 189  // the 1-ACU row of AWS's max_connections table, a lower bound for every row
+	connectionsCap            = 5000 // Aurora PostgreSQL's ceiling
+	connectionsCapLowMinimum  = 2000 // the ceiling when the minimum capacity is 0 or 0.5 ACU
+	connectionsTableReference = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.setting-capacity.html#aurora-serverless-v2.max-connections"
+)
+
+// connectionBudget is what the stage's reservations need.
+func (c Config) connectionBudget() int {
+	return c.APIReservedConcurrency + otherFunctionConnections + operatorConnections
+}
+
+// maxConnections is a lower bound on the connections the writer accepts at
+// the maximum capacity: Aurora Serverless v2 derives max_connections from
+// the maximum ACUs' memory (connectionsTableReference: 189 at 1 ACU, 823 at
+// 4, 1,669 at 8, 3,360 at 16, 5,000 from 32; at most 2,000 when the minimum
+// is 0 or 0.5 ACU). 189 per ACU stays under every row.
+func (c Config) maxConnections() int {
+	n := int(c.AuroraMaxCapacity * connectionsPerACU)
+	ceiling := connectionsCap
+	if c.AuroraMinCapacity <= 0.5 {
+		ceiling = connectionsCapLowMinimum
+	}
+	return min(n, ceiling)
 }

@@ -3,6 +3,7 @@ package infra
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumix"
@@ -15,7 +16,10 @@ const (
 	postgresPort        = 5432
 	auroraEngine        = "aurora-postgresql"
 	auroraEngineVersion = "16.6"
-	databaseName        = "licences"
+	// auroraParameterFamily is the parameter group family of the engine
+	// version's major release.
+	auroraParameterFamily = "aurora-postgresql16"
+	databaseName          = "licences"
 	// masterUsername: 1 to 16 letters or digits, a letter first (RDS
 	// CreateDBCluster's MasterUsername: no underscore).
 	masterUsername = "licencesadmin"
@@ -39,6 +43,26 @@ type DatabaseArgs struct {
 	// FinalSnapshotIdentifier names the snapshot RDS takes when the
 	// cluster is deleted.
 	FinalSnapshotIdentifier string
+	// Readers is how many reader instances to run besides the writer, in
+	// other zones: with one or more, a zone's loss fails over.
+	Readers int
+	// Zones are the availability zones of the subnets, the writer's first.
+	Zones pulumi.StringArrayInput
+	// LogGroupName and LogRetentionDays: where the postgresql log goes
+	// (RDS names the group; the stack makes it first, with the key).
+	LogGroupName     string
+	LogRetentionDays int
+}
+
+// pgAuditSettings load pgAudit and log DDL, role and privilege changes, and
+// writes (the migration grants the API's own user a narrower setting: its
+// writes are the ledger's, kept in the history already). Loading a library
+// takes a reboot: shared_preload_libraries applies on the next one.
+var pgAuditSettings = []struct{ name, value, apply string }{
+	{"shared_preload_libraries", "pg_stat_statements,pgaudit", "pending-reboot"},
+	{"pgaudit.log", "ddl,role,write", "immediate"},
+	{"pgaudit.log_catalog", "0", "immediate"},
+	{"pgaudit.log_parameter", "0", "immediate"},
 }
 
 // Database is an Aurora PostgreSQL Serverless v2 cluster in the isolated
@@ -90,6 +114,30 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		return nil, fmt.Errorf("create db subnet group: %w", err)
 	}
 
+	logs, err := cloudwatch.NewLogGroup(ctx, name+"-postgresql", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(args.LogGroupName),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.KMSKeyARN,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create database log group: %w", err)
+	}
+	var params rds.ClusterParameterGroupParameterArray
+	for _, p := range pgAuditSettings {
+		params = append(params, rds.ClusterParameterGroupParameterArgs{
+			Name: pulumi.String(p.name), Value: pulumi.String(p.value), ApplyMethod: pulumi.String(p.apply),
+		})
+	}
+	paramGroup, err := rds.NewClusterParameterGroup(ctx, name, &rds.ClusterParameterGroupArgs{
+		Name:        pulumi.String(args.Identifier),
+		Family:      pulumi.String(auroraParameterFamily),
+		Description: pulumi.String("pgAudit: DDL, role and privilege changes, and writes"),
+		Parameters:  params,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create cluster parameter group: %w", err)
+	}
+
 	cluster, err := rds.NewCluster(ctx, name, &rds.ClusterArgs{
 		ClusterIdentifier:                pulumi.String(args.Identifier),
 		Engine:                           pulumi.String(auroraEngine),
@@ -108,13 +156,15 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		BackupRetentionPeriod:            pulumi.Int(args.BackupRetentionDays),
 		CopyTagsToSnapshot:               pulumi.Bool(true),
 		DbSubnetGroupName:                subnets.Name,
+		DbClusterParameterGroupName:      paramGroup.Name,
+		EnabledCloudwatchLogsExports:     pulumi.StringArray{pulumi.String("postgresql")},
 		VpcSecurityGroupIds:              pulumi.StringArray{sgID},
 		Port:                             pulumi.Int(postgresPort),
 		Serverlessv2ScalingConfiguration: &rds.ClusterServerlessv2ScalingConfigurationArgs{
 			MinCapacity: pulumi.Float64(args.MinCapacity),
 			MaxCapacity: pulumi.Float64(args.MaxCapacity),
 		},
-	}, child, pulumi.DependsOn(g.Rules),
+	}, child, pulumi.DependsOn(append(g.Rules, logs)),
 		// AWS applies minor upgrades itself (autoMinorVersionUpgrade), after
 		// which a later run asking for the version below would be refused
 		// ("Cannot upgrade aurora-postgresql from 16.x to 16.6"): the
@@ -124,17 +174,33 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	if err != nil {
 		return nil, fmt.Errorf("create aurora cluster: %w", err)
 	}
-	instance, err := rds.NewClusterInstance(ctx, name+"-writer", &rds.ClusterInstanceArgs{
-		Identifier:              pulumi.String(args.Identifier + "-writer"),
-		ClusterIdentifier:       cluster.ID(),
-		InstanceClass:           pulumi.String("db.serverless"),
-		Engine:                  pulumi.String(auroraEngine),
-		EngineVersion:           cluster.EngineVersion,
-		AutoMinorVersionUpgrade: pulumi.Bool(true),
-		PubliclyAccessible:      pulumi.Bool(false),
-	}, child, pulumi.IgnoreChanges([]string{"engineVersion"}))
+	// The writer in the first zone, each reader in the next, round the
+	// zones; Performance Insights on each, under the stage key.
+	zones := args.Zones.ToStringArrayOutput()
+	newInstance := func(role string, i int) (*rds.ClusterInstance, error) {
+		return rds.NewClusterInstance(ctx, name+"-"+role, &rds.ClusterInstanceArgs{
+			Identifier:                         pulumi.String(args.Identifier + "-" + role),
+			ClusterIdentifier:                  cluster.ID(),
+			InstanceClass:                      pulumi.String("db.serverless"),
+			Engine:                             pulumi.String(auroraEngine),
+			EngineVersion:                      cluster.EngineVersion,
+			AutoMinorVersionUpgrade:            pulumi.Bool(true),
+			PubliclyAccessible:                 pulumi.Bool(false),
+			AvailabilityZone:                   zones.ApplyT(func(z []string) string { return z[i%len(z)] }).(pulumi.StringOutput),
+			PromotionTier:                      pulumi.Int(min(i, 15)),
+			PerformanceInsightsEnabled:         pulumi.Bool(true),
+			PerformanceInsightsKmsKeyId:        args.KMSKeyARN,
+			PerformanceInsightsRetentionPeriod: pulumi.Int(7),
+		}, child, pulumi.IgnoreChanges([]string{"engineVersion"}))
+	}
+	instance, err := newInstance("writer", 0)
 	if err != nil {
 		return nil, fmt.Errorf("create aurora instance: %w", err)
+	}
+	for i := 1; i <= args.Readers; i++ {
+		if _, err := newInstance(fmt.Sprintf("reader-%d", i), i); err != nil {
+			return nil, fmt.Errorf("create aurora reader %d: %w", i, err)
+		}
 	}
 
 	d.Endpoint = cluster.Endpoint
@@ -172,7 +238,7 @@ var secretsEndpoint = endpointSpec{name: "secrets-endpoint", service: "secretsma
 func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, digestRole *ExecutionRole, opts pulumi.ResourceOption) (engine, error) {
 	// Destroying the cluster leaves its final snapshot, encrypted with the
 	// stage key: the key stays too.
-	key, err := stageKey(ctx, n, cfg.KMSKey, true, opts)
+	key, err := stageKey(ctx, n, cfg.KMSKey, true, account, opts)
 	if err != nil {
 		return engine{}, err
 	}
@@ -191,6 +257,10 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		// second time cannot collide with the first's snapshot; kept
 		// unchanged by later runs (see NewDatabase).
 		FinalSnapshotIdentifier: n.prefix() + "-final-" + cfg.Now.UTC().Format("20060102150405"),
+		Readers:                 cfg.AuroraReaders,
+		Zones:                   network.Zones,
+		LogGroupName:            n.databaseLogGroup(),
+		LogRetentionDays:        cfg.LogRetentionDays,
 	}, opts)
 	if err != nil {
 		return engine{}, fmt.Errorf("database: %w", err)
@@ -233,5 +303,6 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		endpoint:  secretsEndpoint,
 		ready:     pulumi.StringMap{"cluster": db.ClusterResourceID, "writer": db.instance.Arn},
 		outputs:   pulumi.Map{"databaseEndpoint": db.Endpoint, "databaseSecurityGroupId": db.SecurityGroupID, "digestBucketName": bucket.Name},
+		key:       key,
 	}, nil
 }

@@ -26,6 +26,8 @@ type engine struct {
 	ready pulumi.StringMap
 	// outputs are the engine's own stack outputs, named for the engine.
 	outputs pulumi.Map
+	// key is the stage key (stageKey); nil for AWS's own keys.
+	key pulumi.StringPtrInput
 }
 
 // storeRole is one function's part in the engine.
@@ -66,7 +68,7 @@ func newEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, accou
 	if cfg.LedgerEngine == env.AuroraPostgreSQL {
 		return newAuroraEngine(ctx, cfg, n, network, account, digestRole, opts)
 	}
-	return newQLDBEngine(ctx, cfg, n, opts)
+	return newQLDBEngine(ctx, cfg, n, account, opts)
 }
 
 // environment is the function environment that settings describe.

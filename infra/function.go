@@ -50,6 +50,11 @@ type FunctionArgs struct {
 	// and tracing, which every function may.
 	Grants  []Grant
 	Account Account
+	// KMSKeyARN is the stage key, for the log group and the environment;
+	// nil means AWS's own keys.
+	KMSKeyARN pulumi.StringPtrInput
+	// ReservedConcurrency reserves that many executions; 0 reserves none.
+	ReservedConcurrency int
 }
 
 // Function is a Lambda function in the isolated subnets with its own
@@ -79,6 +84,7 @@ func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pu
 	logs, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String("/aws/lambda/" + args.Name),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.KMSKeyARN,
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create log group: %w", err)
@@ -122,6 +128,9 @@ func NewFunction(ctx *pulumi.Context, name string, args FunctionArgs, opts ...pu
 			LogGroup:  logs.Name,
 		},
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: args.Environment},
+		KmsKeyArn:   args.KMSKeyARN,
+		// -1 is Lambda's "no reservation".
+		ReservedConcurrentExecutions: pulumi.Int(reservation(args.ReservedConcurrency)),
 	}, child, pulumi.DependsOn([]pulumi.Resource{args.Role.networkPolicy, policy, logs}))
 	if err != nil {
 		return nil, fmt.Errorf("create function: %w", err)
@@ -144,4 +153,12 @@ func ownGrants(logGroupARN pulumi.StringOutput) []Grant {
 			Resources: pulumi.StringArray{pulumi.Sprintf("%s:*", logGroupARN)}},
 		{Sid: "Tracing", Actions: tracingActions, Resources: pulumi.StringArray{pulumi.String("*")}},
 	}
+}
+
+// reservation is a reserved concurrency as Lambda takes it: -1 for none.
+func reservation(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }

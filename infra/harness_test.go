@@ -226,6 +226,12 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"serviceName": name, "serviceType": "Interface",
 			"vpcEndpointPolicySupported": !slices.Contains(m.policyless, strings.TrimPrefix(name, "com.amazonaws."+m.region+".")),
 		}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		var names []any
+		for _, z := range "abc" {
+			names = append(names, m.region+string(z))
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": m.region}), nil
 	case "aws:ec2/getRouteTables:getRouteTables":
 		// The isolated subnets' tables, one per subnet named in the filter.
 		var ids []any

@@ -115,8 +115,8 @@ var qldbEndpoint = endpointSpec{name: "qldb-endpoint", service: "qldb.session", 
 
 // newQLDBEngine creates the ledger: the QLDB engine. Deleting a ledger
 // leaves nothing behind, so the stage key need not outlive the stage.
-func newQLDBEngine(ctx *pulumi.Context, cfg Config, n names, opts pulumi.ResourceOption) (engine, error) {
-	key, err := stageKey(ctx, n, cfg.KMSKey, false, opts)
+func newQLDBEngine(ctx *pulumi.Context, cfg Config, n names, account Account, opts pulumi.ResourceOption) (engine, error) {
+	key, err := stageKey(ctx, n, cfg.KMSKey, false, account, opts)
 	if err != nil {
 		return engine{}, err
 	}
@@ -138,5 +138,6 @@ func newQLDBEngine(ctx *pulumi.Context, cfg Config, n names, opts pulumi.Resourc
 		endpoint:  qldbEndpoint,
 		ready:     pulumi.StringMap{"ledger": ledger.ARN},
 		outputs:   pulumi.Map{"ledgerName": ledger.Name},
+		key:       key,
 	}, nil
 }

@@ -58,3 +58,22 @@ func (n names) digestBucket(account pulumi.StringOutput) pulumi.StringOutput {
 
 // schedule names an EventBridge Scheduler schedule (at most 64 characters).
 func (n names) schedule(part string) string { return n.prefix() + "-" + part }
+
+// flowLogGroup is where the VPC's flow logs go.
+func (n names) flowLogGroup() string { return "/aws/vpc/" + n.prefix() + "/flow" }
+
+// databaseLogGroup is where RDS exports the cluster's postgresql log: RDS
+// names it, the stack makes it first, with the stage's key and retention.
+func (n names) databaseLogGroup() string { return "/aws/rds/cluster/" + n.prefix() + "/postgresql" }
+
+// logGroupPatterns match every log group of the stage, and no other
+// stage's: what the stage key lets CloudWatch Logs encrypt.
+func (n names) logGroupPatterns() []string {
+	return []string{
+		"/aws/lambda/" + n.prefix() + "-*",
+		"/aws/apigateway/" + n.prefix() + "/*",
+		n.wafLogGroup(),
+		"/aws/vpc/" + n.prefix() + "/*",
+		"/aws/rds/cluster/" + n.prefix() + "/*",
+	}
+}

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awsx "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
@@ -37,6 +38,9 @@ type Network struct {
 	// DefaultSecurityGroupID is the VPC's default group, stripped of its
 	// rules: where a function's interfaces go while it is destroyed.
 	DefaultSecurityGroupID pulumi.StringOutput `pulumi:"defaultSecurityGroupId"`
+	// Zones are the availability zones of the subnets, in order: the
+	// region's first AZCount zones that need no opt-in, as awsx takes them.
+	Zones pulumi.StringArrayOutput `pulumi:"zones"`
 
 	vpc *awsx.Vpc
 }
@@ -88,6 +92,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	}
 
 	n.vpc = vpc
+	n.Zones = aws.GetAvailabilityZonesOutput(ctx, aws.GetAvailabilityZonesOutputArgs{
+		State: pulumi.String("available"),
+		Filters: aws.GetAvailabilityZonesFilterArray{aws.GetAvailabilityZonesFilterArgs{
+			Name: pulumi.String("opt-in-status"), Values: pulumi.StringArray{pulumi.String("opt-in-not-required")},
+		}},
+	}, child).Names().ApplyT(func(names []string) []string { return names[:min(args.AZCount, len(names))] }).(pulumi.StringArrayOutput)
 	n.VpcID = vpc.VpcId
 	n.SubnetIDs = vpc.IsolatedSubnetIds
 	n.FunctionSecurityGroupID = fnSG.ID().ToStringOutput()
@@ -97,6 +107,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 		"subnetIds":               n.SubnetIDs,
 		"functionSecurityGroupId": n.FunctionSecurityGroupID,
 		"defaultSecurityGroupId":  n.DefaultSecurityGroupID,
+		"zones":                   n.Zones,
 	})
 }
 

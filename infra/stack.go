@@ -37,6 +37,7 @@ type part struct {
 	name, description string
 	memoryMB, timeout int
 	store             storeRole
+	reserved          int // executions reserved; 0: none
 }
 
 // NewStack declares every resource of a stage from its configuration and the
@@ -96,17 +97,29 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		return r
 	}
 	parts := []part{
-		{apiPart, "Licence API", cfg.MemoryMB, cfg.TimeoutSeconds, withCORS(eng.api)},
-		{erasePart, "Erases the personal data of deleted licences", eraseMemoryMB, cfg.TimeoutSeconds, withCORS(eng.erase)},
-		{migrationPart, "Creates the licence ledger's schema", migrationMemoryMB, migrationTimeoutSeconds, eng.migration},
+		{name: apiPart, description: "Licence API", memoryMB: cfg.MemoryMB, timeout: cfg.TimeoutSeconds, store: withCORS(eng.api)},
+		{name: erasePart, description: "Erases the personal data of deleted licences", memoryMB: eraseMemoryMB, timeout: cfg.TimeoutSeconds, store: withCORS(eng.erase)},
+		{name: migrationPart, description: "Creates the licence ledger's schema", memoryMB: migrationMemoryMB, timeout: migrationTimeoutSeconds, store: eng.migration},
 	}
 	if eng.digest != nil {
-		parts = append(parts, part{digestPart, "Verifies the licence ledger against its last digest, then writes the next", digestMemoryMB, digestTimeoutSeconds, *eng.digest})
+		parts = append(parts, part{name: digestPart, description: "Verifies the licence ledger against its last digest, then writes the next",
+			memoryMB: digestMemoryMB, timeout: digestTimeoutSeconds, store: *eng.digest})
 	}
+	// Where the API reserves executions, every other function reserves
+	// one: each is bounded, and holds at most one database connection.
+	for i := range parts {
+		switch {
+		case parts[i].name == apiPart:
+			parts[i].reserved = cfg.APIReservedConcurrency
+		case cfg.APIReservedConcurrency > 0:
+			parts[i].reserved = 1
+		}
+	}
+	s.key = eng.key
 	fns := map[string]*Function{}
 	var all []*Function
 	for _, p := range parts {
-		f, err := s.function(ctx, art, roles[p.name], p.name, p.description, p.memoryMB, p.timeout, p.store.grants, p.store.settings)
+		f, err := s.function(ctx, art, roles[p.name], p)
 		if err != nil {
 			return nil, err
 		}
@@ -178,6 +191,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
 		CORSAllowOrigin:    cfg.CORSAllowOrigin,
 		AccessLogGroupName: s.names.accessLogGroup(),
+		KMSKeyARN:          s.key,
 		LogRetentionDays:   cfg.LogRetentionDays,
 		AccountRole:        AccountRole{Name: s.names.accountRole(), Create: cfg.APIGatewayAccountRole == AccountRoleCreate},
 		Account:            s.account,
@@ -193,8 +207,21 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 			RateLimit:        cfg.WAFRateLimit,
 			LogGroupName:     s.names.wafLogGroup(),
 			LogRetentionDays: cfg.LogRetentionDays,
+			KMSKeyARN:        s.key,
 		}, s.opts); err != nil {
 			return nil, fmt.Errorf("waf: %w", err)
+		}
+	}
+	if cfg.FlowLogs {
+		if _, err := NewFlowLogs(ctx, "flow-logs", FlowLogsArgs{
+			VpcID:            s.network.VpcID,
+			LogGroupName:     s.names.flowLogGroup(),
+			LogRetentionDays: cfg.LogRetentionDays,
+			KMSKeyARN:        s.key,
+			RoleName:         s.names.role("flow-logs"),
+			Account:          s.account,
+		}, s.opts); err != nil {
+			return nil, fmt.Errorf("flow logs: %w", err)
 		}
 	}
 	outputs["apiUrl"] = api.URL
@@ -211,29 +238,32 @@ type stage struct {
 	network *Network
 	opts    pulumi.ResourceOption // the tagging provider
 	invoke  pulumi.InvokeOption   // the same, for provider functions
+	key     pulumi.StringPtrInput // the stage key; nil: AWS's own
 }
 
 // function declares one of the stage's functions: the artifact run as part
 // in the isolated subnets, with grants and an environment from settings.
-func (s stage) function(ctx *pulumi.Context, art function.Artifact, role *ExecutionRole, part, description string, memoryMB, timeoutSeconds int, grants []Grant, settings pulumix.Output[env.Config]) (*Function, error) {
-	f, err := NewFunction(ctx, part, FunctionArgs{
-		Name:                       s.names.function(part),
+func (s stage) function(ctx *pulumi.Context, art function.Artifact, role *ExecutionRole, p part) (*Function, error) {
+	f, err := NewFunction(ctx, p.name, FunctionArgs{
+		Name:                       s.names.function(p.name),
 		Role:                       role,
-		Description:                description,
-		Entrypoint:                 part,
+		Description:                p.description,
+		Entrypoint:                 p.name,
 		Artifact:                   art,
-		MemoryMB:                   memoryMB,
-		TimeoutSeconds:             timeoutSeconds,
+		MemoryMB:                   p.memoryMB,
+		TimeoutSeconds:             p.timeout,
 		LogRetentionDays:           s.cfg.LogRetentionDays,
 		SubnetIDs:                  s.network.SubnetIDs,
 		SecurityGroupID:            s.network.FunctionSecurityGroupID,
 		ReplacementSecurityGroupID: s.network.DefaultSecurityGroupID,
-		Environment:                environment(settings),
-		Grants:                     grants,
+		Environment:                environment(p.store.settings),
+		Grants:                     p.store.grants,
 		Account:                    s.account,
+		KMSKeyARN:                  s.key,
+		ReservedConcurrency:        p.reserved,
 	}, s.opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s function: %w", part, err)
+		return nil, fmt.Errorf("%s function: %w", p.name, err)
 	}
 	return f, nil
 }

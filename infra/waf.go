@@ -18,6 +18,7 @@ type FirewallArgs struct {
 	RateLimit        int
 	LogGroupName     string // must start aws-waf-logs-
 	LogRetentionDays int
+	KMSKeyARN        pulumi.StringPtrInput // nil: CloudWatch's own keys
 }
 
 // Firewall is a regional WAF web ACL in front of the API stage: AWS's
@@ -100,6 +101,7 @@ func NewFirewall(ctx *pulumi.Context, name string, args FirewallArgs, opts ...pu
 	logs, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(args.LogGroupName),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.KMSKeyARN,
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create waf log group: %w", err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/rds/auth"
@@ -74,7 +75,7 @@ func OpenAurora(ctx context.Context, a Aurora, user string, credentials aws.Cred
 		return nil, err
 	}
 	cfg.ConnConfig = cc
-	cfg.MaxConns = 2 // one request at a time per Lambda container, and a spare
+	LambdaPool(cfg)
 	endpoint := net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
 	cfg.BeforeConnect = func(ctx context.Context, c *pgx.ConnConfig) error {
 		token, err := auth.BuildAuthToken(ctx, endpoint, a.Region, user, credentials)
@@ -89,6 +90,20 @@ func OpenAurora(ctx context.Context, a Aurora, user string, credentials aws.Cred
 		return nil, fmt.Errorf("open aurora: %w", err)
 	}
 	return pool, nil
+}
+
+// The pool of a Lambda instance: it serves one request at a time, so it
+// holds at most one connection, and so a function's reserved concurrency
+// bounds its connections; a connection idle for poolIdleTime is closed, so
+// an idle stage holds none and Aurora Serverless can pause.
+const poolIdleTime = 60 * time.Second
+
+// LambdaPool sets a pool up as a Lambda instance's.
+func LambdaPool(cfg *pgxpool.Config) {
+	cfg.MaxConns = 1
+	cfg.MinConns = 0
+	cfg.MaxConnIdleTime = poolIdleTime
+	cfg.HealthCheckPeriod = poolIdleTime / 2
 }
 
 // masterSecret is the JSON RDS keeps in the cluster's managed secret.

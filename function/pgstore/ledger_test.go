@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/licence/storetest"
 )
@@ -343,5 +345,76 @@ func TestALedgerWrittenBeforeAndAfterTheUpgradeVerifies(t *testing.T) {
 	page, err := d.api.History(ctx, old1.ID, 0, 10)
 	if err != nil || len(page.Revisions) != 3 || page.Revisions[0].Event == nil || page.Revisions[0].Actor != nil || page.Revisions[2].Actor == nil {
 		t.Errorf("history across the upgrade: %+v, %v; want version 1's revisions without an actor and the new one with", page, err)
+	}
+}
+
+// N API instances, each its own store with a Lambda instance's pool, as
+// Lambda runs them, never hold more than N connections however hard they
+// are driven: a reserved concurrency of N bounds the database's
+// connections to N.
+func TestNLambdaInstancesHoldAtMostNConnections(t *testing.T) {
+	d := newDB(t)
+	ctx := context.Background()
+	const instances = 8
+	var stores []*Store
+	for range instances {
+		cfg, err := pgxpool.ParseConfig(strings.Replace(d.ownerURL, "postgres@", users.API+"@", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		LambdaPool(cfg)
+		p, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		stores = append(stores, New(p))
+	}
+	ids := make([]string, instances)
+	for i, s := range stores {
+		ids[i] = create(t, s, fmt.Sprintf("instance%d@example.com", i), "").ID
+	}
+	var (
+		wg      sync.WaitGroup
+		stop    atomic.Bool
+		most    atomic.Int64
+		failed  atomic.Int64
+		watcher = connect(t, d.ownerURL)
+	)
+	for i, s := range stores {
+		// Each instance is driven by several callers at once: more than a
+		// Lambda instance ever sees, to show the pool still holds one.
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					if _, err := s.Update(ctx, ids[i], func(l *licence.Licence) {
+						l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at, clerk)
+					}); err != nil {
+						failed.Add(1)
+					}
+				}
+			}()
+		}
+	}
+	for range 50 {
+		var n int64
+		if err := watcher.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()`, users.API).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > most.Load() {
+			most.Store(n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("%d instances held at most %d connections (%d failed updates)", instances, most.Load(), failed.Load())
+	if most.Load() > instances || most.Load() == 0 {
+		t.Errorf("%d instances held %d connections at once, want at most %d", instances, most.Load(), instances)
+	}
+	if failed.Load() != 0 {
+		t.Errorf("%d updates failed", failed.Load())
 	}
 }

@@ -64,6 +64,19 @@ func Migrate(ctx context.Context, conn *pgx.Conn, users Users, iamAuth bool) err
 		"GRANT EXECUTE ON FUNCTION licence_erase(text, jsonb) TO "+eraser,
 		"GRANT SELECT ON licences, licence_history, ledger_tip TO "+digest,
 	)
+	// Where pgAudit is loaded (Aurora, through the stack's parameter
+	// group), it logs DDL, role changes and writes; the API's own writes
+	// are the ledger's, kept in its history, so its user logs DDL and role
+	// changes only, and every other role's writes (the migration's, the
+	// eraser's, an operator's) are audited.
+	var pgaudit bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'pgaudit')
+		AND current_setting('shared_preload_libraries') LIKE '%pgaudit%'`).Scan(&pgaudit); err != nil {
+		return fmt.Errorf("look for pgaudit: %w", err)
+	}
+	if pgaudit {
+		steps = append(steps, "CREATE EXTENSION IF NOT EXISTS pgaudit", "ALTER ROLE "+api+" SET pgaudit.log TO 'ddl,role'")
+	}
 	for _, s := range steps {
 		if _, err := conn.Exec(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)

@@ -103,18 +103,19 @@ func lookup(inputs map[string]any, path string) (any, bool) {
 // same name is refused (EntityAlreadyExists, ResourceConflictException,
 // DBClusterAlreadyExistsFault, …).
 var physicalNames = map[string]string{
-	"aws:lambda/function:Function":            "name",
-	"aws:iam/role:Role":                       "name",
-	"aws:qldb/ledger:Ledger":                  "name",
-	"aws:cloudwatch/logGroup:LogGroup":        "name",
-	"aws:ec2/securityGroup:SecurityGroup":     "name",
-	"aws:kms/alias:Alias":                     "name",
-	"aws:rds/cluster:Cluster":                 "clusterIdentifier",
-	"aws:rds/clusterInstance:ClusterInstance": "identifier",
-	"aws:rds/subnetGroup:SubnetGroup":         "name",
-	"aws:iam/policy:Policy":                   "name",
-	"aws:wafv2/webAcl:WebAcl":                 "name",
-	"aws:scheduler/schedule:Schedule":         "name",
+	"aws:lambda/function:Function":                        "name",
+	"aws:iam/role:Role":                                   "name",
+	"aws:qldb/ledger:Ledger":                              "name",
+	"aws:cloudwatch/logGroup:LogGroup":                    "name",
+	"aws:ec2/securityGroup:SecurityGroup":                 "name",
+	"aws:kms/alias:Alias":                                 "name",
+	"aws:rds/cluster:Cluster":                             "clusterIdentifier",
+	"aws:rds/clusterInstance:ClusterInstance":             "identifier",
+	"aws:rds/subnetGroup:SubnetGroup":                     "name",
+	"aws:iam/policy:Policy":                               "name",
+	"aws:wafv2/webAcl:WebAcl":                             "name",
+	"aws:scheduler/schedule:Schedule":                     "name",
+	"aws:rds/clusterParameterGroup:ClusterParameterGroup": "name",
 }
 
 // PhysicalName returns the input that names a resource of type typ

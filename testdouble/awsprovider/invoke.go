@@ -42,6 +42,8 @@ func (p *standin) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulu
 			return nil, awsError("InvalidServiceName", "The Vpc Endpoint Service '%s' does not exist", name)
 		}
 		out = map[string]any{"serviceName": name, "serviceType": "Interface", "vpcEndpointPolicySupported": true, "id": name}
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		out = map[string]any{"names": []any{p.region + "a", p.region + "b", p.region + "c"}, "id": p.region}
 	case "aws:ec2/getRouteTables:getRouteTables":
 		// Each isolated subnet of the stand-in VPC has a route table of its
 		// own, as awsx makes them; the filter names the subnets.
