@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"net/mail"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -71,6 +72,15 @@ type Config struct {
 	APIReservedConcurrency int
 	AuroraReaders          int  // reader instances besides the writer
 	FlowLogs               bool // VPC flow logs to CloudWatch Logs
+
+	// AuroraSecondsUntilAutoPause is how long Aurora waits without a
+	// connection before it pauses, where the minimum capacity is 0.
+	AuroraSecondsUntilAutoPause int
+	// AlarmEmails are subscribed to the stage's alarm topic.
+	AlarmEmails []string
+	// AlarmThresholds are every alarm threshold, the configured ones over
+	// the stage's defaults (alarmThresholds).
+	AlarmThresholds map[string]float64
 }
 
 // Callers are the principals a route admits: IAM principal ARNs (roles,
@@ -159,32 +169,40 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	r := reader{cfg: config.New(ctx, ""), project: ctx.Project()}
 	aws := config.New(ctx, "aws")
 	c := Config{
-		Project:                ctx.Project(),
-		Now:                    time.Now(),
-		Stage:                  ctx.Stack(),
-		Region:                 aws.Get("region"),
-		AZCount:                r.int("azCount", 2),
-		MemoryMB:               r.int("memoryMb", 512),
-		TimeoutSeconds:         r.int("timeoutSeconds", 10),
-		LogRetentionDays:       r.int("logRetentionDays", 30),
-		DeletionProtection:     r.bool("deletionProtection", true),
-		KMSKey:                 r.cfg.Get("kmsKey"),
-		ThrottleRateLimit:      r.float("throttleRateLimit", 50),
-		ThrottleBurstLimit:     r.int("throttleBurstLimit", 100),
-		XRayEndpoint:           r.bool("xrayEndpoint", false),
-		CORSAllowOrigin:        r.string("corsAllowOrigin", "*"),
-		APIGatewayAccountRole:  r.string("apiGatewayAccountRole", AccountRoleCreate),
-		LedgerEngine:           env.Engine(r.string("ledgerEngine", string(env.QLDB))),
-		AuroraMinCapacity:      r.float("auroraMinCapacity", 0.5),
-		AuroraMaxCapacity:      r.float("auroraMaxCapacity", 2),
-		BackupRetentionDays:    r.int("backupRetentionDays", 7),
-		WAF:                    r.bool("waf", false),
-		WAFRateLimit:           r.int("wafRateLimit", 1000),
-		DigestSchedule:         r.string("digestSchedule", "rate(1 hour)"),
-		DigestRetentionDays:    r.int("digestRetentionDays", 365),
-		APIReservedConcurrency: r.int("apiReservedConcurrency", 0),
-		AuroraReaders:          r.int("auroraReaders", 0),
-		FlowLogs:               r.bool("flowLogs", false),
+		Project:                     ctx.Project(),
+		Now:                         time.Now(),
+		Stage:                       ctx.Stack(),
+		Region:                      aws.Get("region"),
+		AZCount:                     r.int("azCount", 2),
+		MemoryMB:                    r.int("memoryMb", 512),
+		TimeoutSeconds:              r.int("timeoutSeconds", 10),
+		LogRetentionDays:            r.int("logRetentionDays", 30),
+		DeletionProtection:          r.bool("deletionProtection", true),
+		KMSKey:                      r.cfg.Get("kmsKey"),
+		ThrottleRateLimit:           r.float("throttleRateLimit", 50),
+		ThrottleBurstLimit:          r.int("throttleBurstLimit", 100),
+		XRayEndpoint:                r.bool("xrayEndpoint", false),
+		CORSAllowOrigin:             r.string("corsAllowOrigin", "*"),
+		APIGatewayAccountRole:       r.string("apiGatewayAccountRole", AccountRoleCreate),
+		LedgerEngine:                env.Engine(r.string("ledgerEngine", string(env.QLDB))),
+		AuroraMinCapacity:           r.float("auroraMinCapacity", 0.5),
+		AuroraMaxCapacity:           r.float("auroraMaxCapacity", 2),
+		BackupRetentionDays:         r.int("backupRetentionDays", 7),
+		WAF:                         r.bool("waf", false),
+		WAFRateLimit:                r.int("wafRateLimit", 1000),
+		DigestSchedule:              r.string("digestSchedule", "rate(1 hour)"),
+		DigestRetentionDays:         r.int("digestRetentionDays", 365),
+		APIReservedConcurrency:      r.int("apiReservedConcurrency", 0),
+		AuroraReaders:               r.int("auroraReaders", 0),
+		FlowLogs:                    r.bool("flowLogs", false),
+		AuroraSecondsUntilAutoPause: r.int("auroraSecondsUntilAutoPause", 300),
+		AlarmEmails:                 r.list("alarmEmails"),
+	}
+	thresholds := map[string]float64{}
+	if v, ok := r.raw("alarmThresholds"); ok {
+		if err := json.Unmarshal([]byte(v), &thresholds); err != nil {
+			r.fail(r.bad("alarmThresholds", v, "an object of threshold names and numbers"))
+		}
 	}
 	callers, erasers := r.list("apiCallers"), r.list("apiErasers")
 	cidr := r.string("vpcCidr", "10.0.0.0/16")
@@ -200,6 +218,14 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	}
 	if c.APIErasers, err = parseCallers(c.Project+":apiErasers", erasers); err != nil {
 		return Config{}, err
+	}
+	if c.AlarmThresholds, err = parseThresholds(c.Project+":alarmThresholds", thresholds, alarmThresholds(c)); err != nil {
+		return Config{}, err
+	}
+	for _, e := range c.AlarmEmails {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			return Config{}, fmt.Errorf("%s:alarmEmails: %q is not a plain email address", c.Project, e)
+		}
 	}
 	if err := c.validate(); err != nil {
 		return Config{}, err
@@ -237,8 +263,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s: %d is out of range: want 1 to 5000 requests", key("throttleBurstLimit"), c.ThrottleBurstLimit)
 	case !c.LedgerEngine.Valid():
 		return fmt.Errorf("%s: %q is not a ledger engine: want one of %v", key("ledgerEngine"), c.LedgerEngine, env.Engines())
-	case c.AuroraMinCapacity < 0.5 || c.AuroraMaxCapacity > 256 || c.AuroraMinCapacity > c.AuroraMaxCapacity:
-		return fmt.Errorf("%s and %s: %g and %g: want 0.5 <= min <= max <= 256 capacity units", key("auroraMinCapacity"), key("auroraMaxCapacity"), c.AuroraMinCapacity, c.AuroraMaxCapacity)
+	case (c.AuroraMinCapacity != 0 && c.AuroraMinCapacity < 0.5) || c.AuroraMaxCapacity < 1 || c.AuroraMaxCapacity > 256 || c.AuroraMinCapacity > c.AuroraMaxCapacity:
+		return fmt.Errorf("%s and %s: %g and %g: want a minimum of 0 (pauses when idle) or 0.5 to the maximum, and a maximum of 1 to 256 capacity units", key("auroraMinCapacity"), key("auroraMaxCapacity"), c.AuroraMinCapacity, c.AuroraMaxCapacity)
+	case c.AuroraSecondsUntilAutoPause < 300 || c.AuroraSecondsUntilAutoPause > 86400:
+		return fmt.Errorf("%s: %d is out of range: want 300 to 86400 seconds (Aurora's limits)", key("auroraSecondsUntilAutoPause"), c.AuroraSecondsUntilAutoPause)
+	case c.pauses() && c.scheduleSeconds() > 0 && c.scheduleSeconds() <= c.AuroraSecondsUntilAutoPause:
+		return fmt.Errorf("%s: %q runs the digest every %d s, within %s (%d s): the cluster would never pause; run it less often", key("digestSchedule"), c.DigestSchedule, c.scheduleSeconds(), key("auroraSecondsUntilAutoPause"), c.AuroraSecondsUntilAutoPause)
 	case c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35:
 		return fmt.Errorf("%s: %d is out of range: want 1 to 35 days", key("backupRetentionDays"), c.BackupRetentionDays)
 	case c.APIGatewayAccountRole != AccountRoleCreate && c.APIGatewayAccountRole != AccountRoleExisting:
@@ -375,4 +405,28 @@ func (c Config) maxConnections() int {
 		ceiling = connectionsCapLowMinimum
 	}
 	return min(n, ceiling)
+}
+
+// pauses reports whether the stage's Aurora cluster pauses when idle.
+func (c Config) pauses() bool {
+	return c.LedgerEngine == env.AuroraPostgreSQL && c.AuroraMinCapacity == 0
+}
+
+// scheduleSeconds is the digest schedule's interval for a rate(...)
+// expression; 0 for a cron expression.
+func (c Config) scheduleSeconds() int {
+	var n int
+	var unit string
+	if _, err := fmt.Sscanf(c.DigestSchedule, "rate(%d %s", &n, &unit); err != nil {
+		return 0
+	}
+	switch strings.TrimSuffix(strings.TrimSuffix(unit, ")"), "s") {
+	case "minute":
+		return n * 60
+	case "hour":
+		return n * 3600
+	case "day":
+		return n * 86400
+	}
+	return 0
 }

@@ -38,11 +38,20 @@ func TestTheHandlerReadsWhatTheStackWrites(t *testing.T) {
 			ledger := d.one(t, "aws:qldb/ledger:Ledger", "ledger").Inputs["name"].(string)
 			q := env.QLDBConfig{LedgerName: ledger}
 			want[apiPart] = env.Config{Engine: env.QLDB, CORSAllowOrigin: d.config.CORSAllowOrigin, QLDB: q}
+			want[erasePart] = env.Config{Engine: env.QLDB, CORSAllowOrigin: d.config.CORSAllowOrigin, QLDB: q}
 			want[migrationPart] = env.Config{Engine: env.QLDB, QLDB: q}
 		case env.AuroraPostgreSQL:
 			cluster := d.one(t, "aws:rds/cluster:Cluster", "database").Inputs["clusterIdentifier"].(string)
-			p := env.PostgresConfig{Host: cluster + ".cluster-c1.eu-west-2.rds.amazonaws.com", Port: 5432, Database: databaseName, User: env.APIDatabaseUser}
+			p := env.PostgresConfig{Host: cluster + ".cluster-c1.eu-west-2.rds.amazonaws.com", Port: 5432, Database: databaseName, User: env.APIDatabaseUser,
+				ReleaseIdle: d.config.AuroraMinCapacity == 0}
 			want[apiPart] = env.Config{Engine: env.AuroraPostgreSQL, CORSAllowOrigin: d.config.CORSAllowOrigin, Postgres: p}
+			eraser := p
+			eraser.User = env.EraserDatabaseUser
+			want[erasePart] = env.Config{Engine: env.AuroraPostgreSQL, CORSAllowOrigin: d.config.CORSAllowOrigin, Postgres: eraser}
+			digest := p
+			digest.User = env.DigestDatabaseUser
+			want[digestPart] = env.Config{Engine: env.AuroraPostgreSQL, Postgres: digest, Stage: stage,
+				DigestBucket: "licences-" + stage + "-digests-" + testAccount + "-" + d.config.Region}
 			p.SecretARN = secretARN
 			want[migrationPart] = env.Config{Engine: env.AuroraPostgreSQL, Postgres: p}
 		}

@@ -36,6 +36,9 @@ type DatabaseArgs struct {
 	SecurityGroupName     string
 	MinCapacity           float64
 	MaxCapacity           float64
+	// SecondsUntilAutoPause is how long the cluster waits without a
+	// connection before it pauses, where MinCapacity is 0.
+	SecondsUntilAutoPause int
 	BackupRetentionDays   int
 	DeletionProtection    bool
 	// KMSKeyARN is the stage key; nil means the AWS-managed RDS key.
@@ -161,8 +164,9 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		VpcSecurityGroupIds:              pulumi.StringArray{sgID},
 		Port:                             pulumi.Int(postgresPort),
 		Serverlessv2ScalingConfiguration: &rds.ClusterServerlessv2ScalingConfigurationArgs{
-			MinCapacity: pulumi.Float64(args.MinCapacity),
-			MaxCapacity: pulumi.Float64(args.MaxCapacity),
+			MinCapacity:           pulumi.Float64(args.MinCapacity),
+			MaxCapacity:           pulumi.Float64(args.MaxCapacity),
+			SecondsUntilAutoPause: pausing(args.MinCapacity, args.SecondsUntilAutoPause),
 		},
 	}, child, pulumi.DependsOn(append(g.Rules, logs)),
 		// AWS applies minor upgrades itself (autoMinorVersionUpgrade), after
@@ -175,8 +179,13 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		return nil, fmt.Errorf("create aurora cluster: %w", err)
 	}
 	// The writer in the first zone, each reader in the next, round the
-	// zones; Performance Insights on each, under the stage key.
+	// zones; Performance Insights on each, under the stage key, except
+	// where the cluster pauses: a pausing stage is one to keep cheap.
 	zones := args.Zones.ToStringArrayOutput()
+	insights, insightsKey, insightsRetention := args.MinCapacity != 0, args.KMSKeyARN, pulumi.IntPtrInput(pulumi.Int(7))
+	if !insights {
+		insightsKey, insightsRetention = nil, nil
+	}
 	newInstance := func(role string, i int) (*rds.ClusterInstance, error) {
 		return rds.NewClusterInstance(ctx, name+"-"+role, &rds.ClusterInstanceArgs{
 			Identifier:                         pulumi.String(args.Identifier + "-" + role),
@@ -188,9 +197,9 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			PubliclyAccessible:                 pulumi.Bool(false),
 			AvailabilityZone:                   zones.ApplyT(func(z []string) string { return z[i%len(z)] }).(pulumi.StringOutput),
 			PromotionTier:                      pulumi.Int(min(i, 15)),
-			PerformanceInsightsEnabled:         pulumi.Bool(true),
-			PerformanceInsightsKmsKeyId:        args.KMSKeyARN,
-			PerformanceInsightsRetentionPeriod: pulumi.Int(7),
+			PerformanceInsightsEnabled:         pulumi.Bool(insights),
+			PerformanceInsightsKmsKeyId:        insightsKey,
+			PerformanceInsightsRetentionPeriod: insightsRetention,
 		}, child, pulumi.IgnoreChanges([]string{"engineVersion"}))
 	}
 	instance, err := newInstance("writer", 0)
@@ -250,6 +259,7 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		SecurityGroupName:     n.securityGroup("database"),
 		MinCapacity:           cfg.AuroraMinCapacity,
 		MaxCapacity:           cfg.AuroraMaxCapacity,
+		SecondsUntilAutoPause: cfg.AuroraSecondsUntilAutoPause,
 		BackupRetentionDays:   cfg.BackupRetentionDays,
 		DeletionProtection:    cfg.DeletionProtection,
 		KMSKeyARN:             key,
@@ -265,7 +275,9 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 	if err != nil {
 		return engine{}, fmt.Errorf("database: %w", err)
 	}
-	cluster := env.PostgresConfig{Port: postgresPort, Database: databaseName, User: env.APIDatabaseUser}
+	// Where the cluster pauses, a function closes its connection after
+	// every invocation: a frozen Lambda instance must not keep it awake.
+	cluster := env.PostgresConfig{Port: postgresPort, Database: databaseName, User: env.APIDatabaseUser, ReleaseIdle: cfg.pauses()}
 	as := func(user string) pulumix.Output[env.Config] {
 		return pulumix.Apply(db.Endpoint, func(host string) env.Config {
 			c := cluster
@@ -305,4 +317,13 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		outputs:   pulumi.Map{"databaseEndpoint": db.Endpoint, "databaseSecurityGroupId": db.SecurityGroupID, "digestBucketName": bucket.Name},
 		key:       key,
 	}, nil
+}
+
+// pausing is the auto-pause delay where the cluster pauses (minimum 0
+// ACU), and nothing where it does not.
+func pausing(minCapacity float64, seconds int) pulumi.IntPtrInput {
+	if minCapacity != 0 {
+		return nil
+	}
+	return pulumi.Int(seconds)
 }

@@ -74,7 +74,7 @@ func stackConfig(t *testing.T, stack string, overrides map[string]string) map[st
 	cfg := map[string]string{}
 	for key, typ := range project.Config {
 		if typ.Default != nil {
-			cfg[project.Name.String()+":"+key] = fmt.Sprint(typ.Default)
+			cfg[project.Name.String()+":"+key] = configText(typ.Default)
 		}
 	}
 	if stack != "" {
@@ -186,6 +186,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("arn", "arn:"+testPartition+":s3:::"+id)
 	case "aws:scheduler/schedule:Schedule":
 		set("arn", arn("scheduler", "schedule/default/"+name))
+	case "aws:sns/topic:Topic":
+		set("arn", arn("sns", name))
 	case "aws:iam/policy:Policy":
 		set("arn", fmt.Sprintf("arn:%s:iam::%s:policy/%s", testPartition, testAccount, name))
 	case "aws:wafv2/webAcl:WebAcl":
@@ -417,4 +419,15 @@ func dependsOn(t *testing.T, r recorded, deps ...string) {
 			t.Errorf("%s does not wait for %s; it depends on %v", r.Name, dep, r.Deps)
 		}
 	}
+}
+
+// configText is a configuration value as the CLI hands it to the program:
+// a scalar as text, a list or an object as JSON.
+func configText(v any) string {
+	switch v.(type) {
+	case []any, map[string]any:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	return fmt.Sprint(v)
 }

@@ -63,6 +63,7 @@ func keyPolicyJSON(n names, account Account) pulumi.StringOutput {
 			{Sid: "CloudWatchLogsForThisStage", Effect: "Allow", Principal: &Principal{Service: []string{"logs." + region + ".amazonaws.com"}},
 				Action: keyActions, Resource: []string{"*"},
 				Condition: Condition{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": groups}}},
+			cloudWatchKeyStatement(id),
 		}})
 	}).(pulumi.StringOutput)
 }

@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -124,7 +123,8 @@ func TestREADMEConfigurationTableIsTheStackFiles(t *testing.T) {
 				t.Errorf("the README lists %s, which Pulumi.yaml does not declare", key)
 				continue
 			}
-			if want := shown(fmt.Sprint(typ.Default)); row["default"] != want {
+			want := shown(configText(typ.Default))
+			if row["default"] != want {
 				t.Errorf("README: %s defaults to %q, Pulumi.yaml says %q", key, row["default"], want)
 			}
 		}

@@ -184,7 +184,8 @@ func TestAuroraIsReadyForProduction(t *testing.T) {
 		zones := map[string]bool{}
 		for _, in := range instances {
 			i := in.Inputs
-			if i["performanceInsightsEnabled"] != true || fmt.Sprint(i["performanceInsightsKmsKeyId"]) != stageKeyARN(d) || i["autoMinorVersionUpgrade"] != true {
+			key, _ := i["performanceInsightsKmsKeyId"].(string)
+			if i["performanceInsightsEnabled"] != !d.config.pauses() || key != stageKeyARN(d) || i["autoMinorVersionUpgrade"] != true {
 				t.Errorf("%s: performance insights %v under %v, minor upgrades %v", in.Name, i["performanceInsightsEnabled"], i["performanceInsightsKmsKeyId"], i["autoMinorVersionUpgrade"])
 			}
 			zones[fmt.Sprint(i["availabilityZone"])] = true

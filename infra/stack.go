@@ -224,6 +224,22 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 			return nil, fmt.Errorf("flow logs: %w", err)
 		}
 	}
+	mon, err := NewMonitoring(ctx, "monitoring", MonitoringArgs{
+		Prefix:    s.names.prefix(),
+		Region:    cfg.Region,
+		Alarms:    alarms(cfg, s.names),
+		Filters:   metricFilters(s.names),
+		Namespace: metricsNamespace(cfg.Stage),
+		Emails:    cfg.AlarmEmails,
+		KMSKeyARN: s.key,
+		Account:   s.account,
+		WaitFor:   []pulumi.Resource{api, fns[apiPart], fns[erasePart]},
+	}, s.opts)
+	if err != nil {
+		return nil, fmt.Errorf("monitoring: %w", err)
+	}
+	outputs["alarmTopicArn"] = mon.TopicARN
+	outputs["dashboardUrl"] = mon.DashboardURL
 	outputs["apiUrl"] = api.URL
 	outputs["apiClientPolicyArn"] = api.ClientPolicyARNs[route.Licences]
 	outputs["apiEraserPolicyArn"] = api.ClientPolicyARNs[route.Erasure]

@@ -68,6 +68,8 @@ func TestStackOutputs(t *testing.T) {
 			"migrationFunctionName":   "licences-" + stage + "-migrate",
 			"apiClientPolicyArn":      "arn:aws:iam::123456789012:policy/licences-" + stage + "-api-client-eu-west-2",
 			"apiEraserPolicyArn":      "arn:aws:iam::123456789012:policy/licences-" + stage + "-eraser-client-eu-west-2",
+			"alarmTopicArn":           "arn:aws:sns:eu-west-2:123456789012:licences-" + stage + "-alarms",
+			"dashboardUrl":            "https://eu-west-2.console.aws.amazon.com/cloudwatch/home?region=eu-west-2#dashboards:name=licences-" + stage,
 		}
 	}
 	with := func(m map[string]any, more map[string]any) map[string]any {
@@ -107,8 +109,8 @@ func TestStagesDifferAsPromised(t *testing.T) {
 	if dev.config.DeletionProtection || !prod.config.DeletionProtection {
 		t.Errorf("deletion protection: dev %v, prod %v; want off and on", dev.config.DeletionProtection, prod.config.DeletionProtection)
 	}
-	if len(dev.ofType("aws:kms/key:Key")) != 0 || len(prod.ofType("aws:kms/key:Key")) != 1 {
-		t.Error("customer-managed key: want none in dev, one in prod")
+	if slices.Contains(dev.names("aws:kms/key:Key"), "key") || !slices.Equal(prod.names("aws:kms/key:Key"), []string{"key"}) {
+		t.Error("stage key: want none in dev, one in prod, for everything")
 	}
 	if len(dev.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) != 1 || len(prod.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) != 2 {
 		t.Error("endpoints: want QLDB only in dev, QLDB and X-Ray in prod")

@@ -46,7 +46,7 @@ type digestResult struct {
 // bucket, publishes the verdict as a metric, and, only when it holds,
 // writes the new digest. A broken ledger fails the invocation and writes
 // nothing, so the last good digest stays the newest.
-func digestHandler(ctx context.Context, cfg env.Config, db ledgerDigest, log *slog.Logger) (func(context.Context) (digestResult, error), error) {
+func digestHandler(ctx context.Context, cfg env.Config, db ledgerDigest, log *slog.Logger) (func(context.Context, json.RawMessage) (digestResult, error), error) {
 	if cfg.DigestBucket == "" {
 		return nil, fmt.Errorf("%s is not set: the digest function needs its bucket", env.DigestBucket)
 	}
@@ -63,8 +63,9 @@ func digestHandler(ctx context.Context, cfg env.Config, db ledgerDigest, log *sl
 			o.BaseEndpoint, o.UsePathStyle = aws.String(cfg.S3Endpoint), true
 		}
 	})
-	metrics := emf{namespace: "Licences", stage: cfg.Stage, out: os.Stdout}
-	return func(ctx context.Context) (digestResult, error) {
+	metrics := emf{namespace: MetricsNamespace(cfg.Stage), out: os.Stdout}
+	// The scheduler's input ({}) says nothing: every run does the same.
+	return func(ctx context.Context, _ json.RawMessage) (digestResult, error) {
 		previous, err := readDigest(ctx, client, cfg.DigestBucket)
 		if err != nil {
 			return digestResult{}, err
@@ -128,17 +129,22 @@ func b2f(b bool) float64 {
 	return 0
 }
 
+// MetricsNamespace is where a stage's own metrics go: the digest's, and
+// those the stack's metric filters count (infra's metricsNamespace).
+func MetricsNamespace(stage string) string { return "Licences/" + stage }
+
 // emf writes metrics in CloudWatch's embedded metric format: a log line
 // CloudWatch Logs turns into metrics, so the function needs no endpoint or
-// permission to publish them.
+// permission to publish them. They have no dimensions: the namespace is
+// the stage's.
 type emf struct {
-	namespace, stage string
-	out              io.Writer
+	namespace string
+	out       io.Writer
 }
 
 func (e emf) publish(values map[string]float64) {
 	names := make([]map[string]string, 0, len(values))
-	line := map[string]any{"Stage": e.stage}
+	line := map[string]any{}
 	for name, v := range values {
 		names = append(names, map[string]string{"Name": name, "Unit": "Count"})
 		line[name] = v
@@ -146,7 +152,7 @@ func (e emf) publish(values map[string]float64) {
 	line["_aws"] = map[string]any{
 		"Timestamp": time.Now().UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{
-			"Namespace": e.namespace, "Dimensions": [][]string{{"Stage"}}, "Metrics": names,
+			"Namespace": e.namespace, "Dimensions": [][]string{{}}, "Metrics": names,
 		}},
 	}
 	b, err := json.Marshal(line)

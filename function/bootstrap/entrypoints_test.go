@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -84,7 +85,7 @@ func TestDigestEntrypointVerifiesThenWrites(t *testing.T) {
 	if err := json.Unmarshal(got[1].body, &second); err != nil || !got[1].ok || second.Previous != 2 {
 		t.Fatalf("second run: %s", got[1].body)
 	}
-	if !strings.Contains(logged, `"LedgerVerified":1`) || !strings.Contains(logged, `"Namespace":"Licences"`) || !strings.Contains(logged, `"Stage":"test"`) {
+	if !strings.Contains(logged, `"LedgerVerified":1`) || !strings.Contains(logged, `"Namespace":"Licences/test"`) || !strings.Contains(logged, `"Dimensions":[[]]`) {
 		t.Errorf("no metric in the log: %s", logged)
 	}
 	if n := len(s3.Versions("digests", DigestKey)); n != 2 {
@@ -139,4 +140,50 @@ func invokeWithout(t *testing.T, env []string, entrypoint string) string {
 		t.Errorf("the %s entrypoint started: %s", entrypoint, out)
 	}
 	return string(out)
+}
+
+// Where the stage pauses at 0 ACU, a function closes its connection after
+// every invocation, so a frozen Lambda instance never keeps the database
+// awake; elsewhere it keeps it for the next request.
+func TestAPausingStageHoldsNoConnectionBetweenInvocations(t *testing.T) {
+	url, as := postgresLedger(t)
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }() // the test is over by then
+	held := func() int {
+		var n int
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity WHERE usename = 'licences_api'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, c := range []struct {
+		release string
+		want    int
+	}{{"false", 1}, {"true", 0}} {
+		get := proxyEvent(t, "GET", "/licences/AAAAAAAAAAAAAAAAAAAAAA", clerk, "")
+		rt := newRuntimeAPI(get, get)
+		rts := httptest.NewServer(rt)
+		cmd := execBootstrap(t, append(as("licences_api", "DB_RELEASE_IDLE="+c.release), "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(rts.URL, "http://"), "_HANDLER=api"))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			<-rt.done
+		}
+		// The runtime stand-in holds the next request: the instance is
+		// between invocations, as a frozen one is.
+		time.Sleep(100 * time.Millisecond)
+		got := held()
+		stop(cmd)
+		rts.Close()
+		if got != c.want {
+			t.Errorf("DB_RELEASE_IDLE=%s: %d connections held between invocations, want %d", c.release, got, c.want)
+		}
+		if res := response(t, rt.answers[1]); res.StatusCode != 404 {
+			t.Errorf("the second request: %d %s", res.StatusCode, res.Body)
+		}
+	}
 }

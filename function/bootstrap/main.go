@@ -69,9 +69,9 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string) erro
 	}
 	switch entry := getenv("_HANDLER"); entry {
 	case "api":
-		lambda.StartWithOptions(httpadapter.New(httpapi.New(l.store, nil, opts)).ProxyWithContext, lambda.WithContext(ctx))
+		lambda.StartWithOptions(releasing(httpadapter.New(httpapi.New(l.store, nil, opts)).ProxyWithContext, l.release), lambda.WithContext(ctx))
 	case "erase":
-		lambda.StartWithOptions(httpadapter.New(httpapi.New(nil, l.eraser, opts)).ProxyWithContext, lambda.WithContext(ctx))
+		lambda.StartWithOptions(releasing(httpadapter.New(httpapi.New(nil, l.eraser, opts)).ProxyWithContext, l.release), lambda.WithContext(ctx))
 	case "migrate":
 		lambda.StartWithOptions(migrationHandler(l.migrate, log), lambda.WithContext(ctx))
 	case "digest":
@@ -82,7 +82,9 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string) erro
 		if err != nil {
 			return err
 		}
-		lambda.StartWithOptions(handler, lambda.WithContext(ctx))
+		// The digest runs now and then: it never keeps a connection
+		// between runs.
+		lambda.StartWithOptions(releasing(handler, l.closeIdle), lambda.WithContext(ctx))
 	default:
 		return fmt.Errorf("unknown entrypoint %q (the function's handler setting): want api, erase, migrate or digest", entry)
 	}
@@ -97,6 +99,21 @@ type ledger struct {
 	// digest is the PostgreSQL ledger's verification and digest; nil on
 	// QLDB.
 	digest ledgerDigest
+	// closeIdle closes the database connections not in use (PostgreSQL);
+	// release is closeIdle where the stage asks for it after every
+	// invocation (env.DBReleaseIdle), else nil.
+	closeIdle, release func()
+}
+
+// releasing calls release, if any, after every invocation of handler.
+func releasing[E, R any](handler func(context.Context, E) (R, error), release func()) func(context.Context, E) (R, error) {
+	if release == nil {
+		return handler
+	}
+	return func(ctx context.Context, ev E) (R, error) {
+		defer release()
+		return handler(ctx, ev)
+	}
 }
 
 // migrateFunc creates the schema where it is absent and says what it did.

@@ -148,14 +148,17 @@ func invokeLogged(t *testing.T, env []string, entrypoint string, evs ...[]byte) 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer stop(cmd)
 	for range evs {
 		select {
 		case <-rt.done:
 		case <-time.After(20 * time.Second):
+			stop(cmd)
 			t.Fatalf("no answer from the function; stderr: %s", stderr.String())
 		}
 	}
+	// Stopped, and waited for, before its output is read: the copy of
+	// what it wrote last ends with Wait.
+	stop(cmd)
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	return rt.answers, stdout.String()

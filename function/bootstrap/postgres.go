@@ -46,7 +46,7 @@ func openPostgres(ctx context.Context, cfg env.PostgresConfig, local bool) (ledg
 		return map[string]string{"migrated": aurora.Host}, pgstore.Migrate(ctx, conn, users, true)
 	}
 	s := pgstore.New(pool)
-	return ledger{store: s, eraser: s, migrate: migrate, digest: pool}, nil
+	return withRelease(ledger{store: s, eraser: s, migrate: migrate, digest: pool}, pool, cfg.ReleaseIdle), nil
 }
 
 // openLocalPostgres opens pools on a local server as the functions' users.
@@ -63,7 +63,7 @@ func openLocalPostgres(ctx context.Context, cfg env.PostgresConfig, local bool) 
 	if err != nil {
 		return ledger{}, err
 	}
-	l := ledger{store: pgstore.New(pool), eraser: pgstore.New(pool), digest: pool}
+	l := withRelease(ledger{store: pgstore.New(pool), eraser: pgstore.New(pool), digest: pool}, pool, cfg.ReleaseIdle)
 	if local {
 		eraser, err := open(users.Eraser)
 		if err != nil {
@@ -80,4 +80,14 @@ func openLocalPostgres(ctx context.Context, cfg env.PostgresConfig, local bool) 
 		return map[string]string{"migrated": "local"}, pgstore.Migrate(ctx, conn, users, false)
 	}
 	return l, nil
+}
+
+// withRelease gives l the closing of pool's idle connections, after every
+// invocation where release is set.
+func withRelease(l ledger, pool *pgxpool.Pool, release bool) ledger {
+	l.closeIdle = pool.Reset
+	if release {
+		l.release = pool.Reset
+	}
+	return l
 }

@@ -46,12 +46,17 @@ const (
 	// S3Endpoint replaces S3's endpoint, for a local stand-in; never set
 	// by the stack.
 	S3Endpoint = "S3_ENDPOINT"
+	// DBReleaseIdle ("true") makes a function close its database
+	// connection after every invocation: set where Aurora pauses at 0 ACU,
+	// which it does only while no connection is open (a frozen Lambda
+	// instance would hold one).
+	DBReleaseIdle = "DB_RELEASE_IDLE"
 )
 
 // Names lists every variable of the contract.
 func Names() []string {
 	return []string{LedgerEngine, LedgerName, QLDBSessionEndpoint, DBHost, DBPort, DBName, DBUser,
-		DBSecretARN, DatabaseURL, CORSAllowOrigin, ListenAddr, LocalActor, Stage, DigestBucket, S3Endpoint}
+		DBSecretARN, DatabaseURL, CORSAllowOrigin, ListenAddr, LocalActor, Stage, DigestBucket, S3Endpoint, DBReleaseIdle}
 }
 
 // Engine is a ledger engine.
@@ -112,6 +117,8 @@ type PostgresConfig struct {
 	User      string // the API's user
 	SecretARN string // the master secret, for the migration only
 	URL       string // a local server instead of Aurora
+	// ReleaseIdle closes the connection after every invocation.
+	ReleaseIdle bool
 }
 
 // Aurora reports whether the configuration names an Aurora cluster rather
@@ -144,6 +151,9 @@ func (c Config) Vars() map[string]string {
 		vars[DBUser] = p.User
 		vars[DBSecretARN] = p.SecretARN
 		vars[DatabaseURL] = p.URL
+		if p.ReleaseIdle {
+			vars[DBReleaseIdle] = "true"
+		}
 	}
 	for k, v := range vars {
 		if v == "" {
@@ -201,6 +211,13 @@ func parsePostgres(getenv func(string) string) (PostgresConfig, error) {
 		User:      getenv(DBUser),
 		SecretARN: getenv(DBSecretARN),
 		URL:       getenv(DatabaseURL),
+	}
+	switch v := getenv(DBReleaseIdle); v {
+	case "", "false":
+	case "true":
+		p.ReleaseIdle = true
+	default:
+		return PostgresConfig{}, fmt.Errorf("%s %q: want true or false", DBReleaseIdle, v)
 	}
 	if p.User == "" {
 		p.User = APIDatabaseUser

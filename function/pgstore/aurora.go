@@ -96,10 +96,16 @@ func OpenAurora(ctx context.Context, a Aurora, user string, credentials aws.Cred
 // holds at most one connection, and so a function's reserved concurrency
 // bounds its connections; a connection idle for poolIdleTime is closed, so
 // an idle stage holds none and Aurora Serverless can pause.
-const poolIdleTime = 60 * time.Second
+const (
+	poolIdleTime   = 60 * time.Second
+	connectTimeout = 3 * time.Second
+)
 
 // LambdaPool sets a pool up as a Lambda instance's.
 func LambdaPool(cfg *pgxpool.Config) {
+	// A database that cannot be reached, or is resuming, is answered 503
+	// quickly rather than waited on until the function's timeout.
+	cfg.ConnConfig.ConnectTimeout = connectTimeout
 	cfg.MaxConns = 1
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = poolIdleTime

@@ -116,6 +116,9 @@ var physicalNames = map[string]string{
 	"aws:wafv2/webAcl:WebAcl":                             "name",
 	"aws:scheduler/schedule:Schedule":                     "name",
 	"aws:rds/clusterParameterGroup:ClusterParameterGroup": "name",
+	"aws:sns/topic:Topic":                                 "name",
+	"aws:cloudwatch/metricAlarm:MetricAlarm":              "name",
+	"aws:cloudwatch/dashboard:Dashboard":                  "dashboardName",
 }
 
 // PhysicalName returns the input that names a resource of type typ

@@ -117,6 +117,33 @@ var rules = []Rule{
 		Source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
 		check:  oneOf(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)},
 
+	{Type: "aws:cloudwatch/metricAlarm:MetricAlarm", Property: "name",
+		What:   "1 to 255 characters",
+		Source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
+		check:  text(1, 255, "")},
+	{Type: "aws:cloudwatch/metricAlarm:MetricAlarm", Property: "alarmDescription",
+		What:   "at most 1,024 characters",
+		Source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
+		check:  text(0, 1024, "")},
+	{Type: "aws:cloudwatch/dashboard:Dashboard", Property: "dashboardName",
+		What:   "1 to 255 of letters, digits, - and _",
+		Source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
+		check:  text(1, 255, `[A-Za-z0-9_-]+`)},
+	{Type: "aws:cloudwatch/logMetricFilter:LogMetricFilter", Property: "name",
+		What:   "1 to 512 characters, no : or *",
+		Source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html",
+		check:  text(1, 512, `[^:*]+`)},
+	{Type: "aws:cloudwatch/logMetricFilter:LogMetricFilter", Property: "pattern",
+		What:   "at most 1,024 characters",
+		Source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html",
+		check:  text(0, 1024, "")},
+
+	// SNS
+	{Type: "aws:sns/topic:Topic", Property: "name",
+		What:   "1 to 256 of letters, digits, - and _",
+		Source: "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html",
+		check:  text(1, 256, `[A-Za-z0-9_-]+`)},
+
 	// KMS
 	{Type: "aws:kms/alias:Alias", Property: "name",
 		What:   "alias/ then 1 to 250 of a-z A-Z 0-9 / _ -, not alias/aws/",

@@ -195,6 +195,9 @@ func (p *standin) state(urnString string, in resource.PropertyMap) (string, *str
 		id = named("bucket")
 		set("arn", "arn:aws:s3:::"+id)
 		set("bucket", id)
+	case "aws:sns/topic:Topic":
+		id = named("name")
+		set("arn", arn("sns", id))
 	case "aws:iam/policy:Policy":
 		id = named("name")
 		set("arn", fmt.Sprintf("arn:aws:iam::%s:policy/%s", account, id))
