@@ -106,7 +106,7 @@ func TestAuroraMigrationWaitsForTheWriter(t *testing.T) {
 // a created stage key is kept, and the snapshot's name carries the time
 // its cluster was created, unchanged by later runs.
 //
-// Mutant: database.go `key, err := stageKey(ctx, n, cfg.KMSKey, true, opts)` -> `key, err := stageKey(ctx, n, cfg.KMSKey, false, opts)`
+// Mutant: database.go `key, err := stageKey(ctx, n, cfg.KMSKey, true, account, opts)` -> `key, err := stageKey(ctx, n, cfg.KMSKey, false, account, opts)`
 // Mutant: database.go `FinalSnapshotIdentifier: n.prefix() + "-final-" + cfg.Now.UTC().Format("20060102150405"),` -> `FinalSnapshotIdentifier: n.prefix() + "-final",`
 // Mutant: database.go `pulumi.IgnoreChanges([]string{"engineVersion", "finalSnapshotIdentifier"}))` -> `pulumi.IgnoreChanges([]string{"engineVersion"}))`
 func TestFinalSnapshotsOutliveTheirKeyAndNeverCollide(t *testing.T) {
@@ -142,7 +142,7 @@ func TestFinalSnapshotsOutliveTheirKeyAndNeverCollide(t *testing.T) {
 // version below (RDS refuses to downgrade).
 //
 // Mutant: database.go `}, child, pulumi.IgnoreChanges([]string{"engineVersion"}))` -> `}, child)`
-// Mutant: database.go `AutoMinorVersionUpgrade: pulumi.Bool(true),` -> `AutoMinorVersionUpgrade: pulumi.Bool(false),`
+// Mutant: database.go `AutoMinorVersionUpgrade:            pulumi.Bool(true),` -> `AutoMinorVersionUpgrade:            pulumi.Bool(false),`
 func TestEngineVersionsNeverForceADowngrade(t *testing.T) {
 	d := aurora(t, nil)
 	c := d.one(t, "aws:rds/cluster:Cluster", "database")

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -70,6 +71,9 @@ func TestEveryMutantIsCaught(t *testing.T) {
 	dir := t.TempDir()
 	for i, m := range all {
 		t.Run(m.test+"/"+m.file, func(t *testing.T) {
+			// Each mutant builds the package anew; they build side by side,
+			// one per processor (go test's -parallel).
+			t.Parallel()
 			src, err := os.ReadFile(m.file)
 			if err != nil {
 				t.Fatal(err)
@@ -77,13 +81,13 @@ func TestEveryMutantIsCaught(t *testing.T) {
 			if n := strings.Count(string(src), m.from); n != 1 {
 				t.Fatalf("%s holds %q %d times, want once: the mutant no longer describes the code", m.file, m.from, n)
 			}
-			changed := filepath.Join(dir, filepath.Base(m.file)+"."+string(rune('a'+i%26))+".go")
+			changed := filepath.Join(dir, fmt.Sprintf("%s.%d.go", filepath.Base(m.file), i))
 			if err := os.WriteFile(changed, []byte(strings.Replace(string(src), m.from, m.to, 1)), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			abs, _ := filepath.Abs(m.file)
 			overlay, _ := json.Marshal(map[string]map[string]string{"Replace": {abs: changed}})
-			overlayFile := filepath.Join(dir, "overlay.json")
+			overlayFile := filepath.Join(dir, fmt.Sprintf("overlay-%d.json", i))
 			if err := os.WriteFile(overlayFile, overlay, 0o600); err != nil {
 				t.Fatal(err)
 			}

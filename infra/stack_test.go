@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// Mutant: stack.go `opts: pulumi.Providers(provider)}` -> `opts: pulumi.Providers()}`
+// Mutant: stack.go `opts: pulumi.Providers(provider), invoke: pulumi.Provider(provider)}` -> `opts: pulumi.Providers(), invoke: pulumi.Provider(provider)}`
 func TestEveryAWSResourceUsesTheTaggingProvider(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		p := d.one(t, "pulumi:providers:aws", "aws").Inputs
