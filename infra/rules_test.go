@@ -156,7 +156,7 @@ func TestOneStageKeyEncryptsEveryLogGroupAndEnvironment(t *testing.T) {
 //
 // Mutant: database.go `		EnabledCloudwatchLogsExports:     pulumi.StringArray{pulumi.String("postgresql")},` -> `		EnabledCloudwatchLogsExports:     pulumi.StringArray{},`
 // Mutant: database.go `	{"pgaudit.log", "ddl,role,write", "immediate"},` -> `	{"pgaudit.log", "none", "immediate"},`
-// Mutant: database.go `			PerformanceInsightsEnabled:         pulumi.Bool(true),` -> `			PerformanceInsightsEnabled:         pulumi.Bool(false),`
+// Mutant: database.go `			PerformanceInsightsEnabled:         pulumi.Bool(insights),` -> `			PerformanceInsightsEnabled:         pulumi.Bool(false),`
 // Mutant: database.go `			AvailabilityZone:                   zones.ApplyT(func(z []string) string { return z[i%len(z)] }).(pulumi.StringOutput),` -> `			AvailabilityZone:                   zones.ApplyT(func(z []string) string { return z[0] }).(pulumi.StringOutput),`
 func TestAuroraIsReadyForProduction(t *testing.T) {
 	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
