@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -192,11 +191,7 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 	if err != nil {
 		return nil, err
 	}
-	accessLogs, err := cloudwatch.NewLogGroup(ctx, name+"-access", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(args.AccessLogGroupName),
-		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        args.KMSKeyARN,
-	}, child)
+	accessLogs, err := logGroup{args.AccessLogGroupName, args.LogRetentionDays, args.KMSKeyARN}.create(ctx, name+"-access", child)
 	if err != nil {
 		return nil, fmt.Errorf("create access log group: %w", err)
 	}

@@ -197,16 +197,10 @@ func NewDigests(ctx *pulumi.Context, name string, args DigestsArgs, opts ...pulu
 	if err != nil {
 		return nil, fmt.Errorf("create s3 egress rule: %w", err)
 	}
-	trust := pulumi.All(args.Account.ID).ApplyT(func(v []any) (string, error) {
-		return marshalPolicy(PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
-			Effect: "Allow", Principal: &Principal{Service: []string{"scheduler.amazonaws.com"}}, Action: []string{"sts:AssumeRole"},
-			Condition: Condition{"StringEquals": {"aws:SourceAccount": {v[0].(string)}}},
-		}}})
-	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, name+"-scheduler", &iam.RoleArgs{
 		Name:             pulumi.String(args.SchedulerRoleName),
 		Description:      pulumi.Sprintf("Lets EventBridge Scheduler run the %s schedule", args.ScheduleName),
-		AssumeRolePolicy: trust,
+		AssumeRolePolicy: serviceTrustJSON("scheduler.amazonaws.com", args.Account),
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create scheduler role: %w", err)

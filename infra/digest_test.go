@@ -120,7 +120,7 @@ func TestTheS3GatewayEndpointAdmitsOnlyTheDigestRole(t *testing.T) {
 // invoke that function alone.
 //
 // Mutant: digest.go `Arn:         args.Function.ARN,` -> `Arn:         args.Bucket.ARN,`
-// Mutant: digest.go `Condition: Condition{"StringEquals": {"aws:SourceAccount": {v[0].(string)}}},` -> `Condition: nil,`
+// Mutant: policy.go `			Condition: Condition{"StringEquals": {"aws:SourceAccount": {id}}},` -> `			Condition: nil,`
 func TestTheDigestRunsOnItsSchedule(t *testing.T) {
 	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
 		s := d.one(t, "aws:scheduler/schedule:Schedule", "digests")

@@ -3,7 +3,6 @@ package infra
 import (
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -33,24 +32,14 @@ func NewFlowLogs(ctx *pulumi.Context, name string, args FlowLogsArgs, opts ...pu
 		return nil, err
 	}
 	child := pulumi.Parent(f)
-	logs, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(args.LogGroupName),
-		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        args.KMSKeyARN,
-	}, child)
+	logs, err := logGroup{args.LogGroupName, args.LogRetentionDays, args.KMSKeyARN}.create(ctx, name, child)
 	if err != nil {
 		return nil, fmt.Errorf("create flow log group: %w", err)
 	}
-	trust := args.Account.ID.ApplyT(func(id string) (string, error) {
-		return marshalPolicy(PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
-			Effect: "Allow", Principal: &Principal{Service: []string{"vpc-flow-logs.amazonaws.com"}}, Action: []string{"sts:AssumeRole"},
-			Condition: Condition{"StringEquals": {"aws:SourceAccount": {id}}},
-		}}})
-	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Name:             pulumi.String(args.RoleName),
 		Description:      pulumi.String("Lets VPC Flow Logs write the VPC's flows to its log group"),
-		AssumeRolePolicy: trust,
+		AssumeRolePolicy: serviceTrustJSON("vpc-flow-logs.amazonaws.com", args.Account),
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create flow log role: %w", err)

@@ -58,8 +58,7 @@ func keyPolicyJSON(n names, account Account) pulumi.StringOutput {
 			groups = append(groups, fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", partition, region, id, name))
 		}
 		return marshalPolicy(PolicyDocument{Version: "2012-10-17", Statement: []Statement{
-			{Sid: "AccountAdministersThroughIAM", Effect: "Allow", Principal: &Principal{AWS: []string{fmt.Sprintf("arn:%s:iam::%s:root", partition, id)}},
-				Action: []string{"kms:*"}, Resource: []string{"*"}},
+			accountAdministers(partition, id, []string{"kms:*"}, "*"),
 			{Sid: "CloudWatchLogsForThisStage", Effect: "Allow", Principal: &Principal{Service: []string{"logs." + region + ".amazonaws.com"}},
 				Action: keyActions, Resource: []string{"*"},
 				Condition: Condition{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": groups}}},

@@ -213,8 +213,7 @@ func alarmKeyPolicyJSON(account Account) pulumi.StringOutput {
 	return pulumi.All(account.Partition, account.ID).ApplyT(func(v []any) (string, error) {
 		partition, id := v[0].(string), v[1].(string)
 		return marshalPolicy(PolicyDocument{Version: "2012-10-17", Statement: []Statement{
-			{Sid: "AccountAdministersThroughIAM", Effect: "Allow", Principal: &Principal{AWS: []string{fmt.Sprintf("arn:%s:iam::%s:root", partition, id)}},
-				Action: []string{"kms:*"}, Resource: []string{"*"}},
+			accountAdministers(partition, id, []string{"kms:*"}, "*"),
 			cloudWatchKeyStatement(id),
 		}})
 	}).(pulumi.StringOutput)
@@ -234,8 +233,7 @@ func topicPolicyJSON(topicARN pulumi.StringOutput, prefix string, account Accoun
 	return pulumi.All(topicARN, account.Partition, account.Region, account.ID).ApplyT(func(v []any) (string, error) {
 		topic, partition, region, id := v[0].(string), v[1].(string), v[2].(string), v[3].(string)
 		return marshalPolicy(PolicyDocument{Version: "2012-10-17", Statement: []Statement{
-			{Sid: "AccountUsesThroughIAM", Effect: "Allow", Principal: &Principal{AWS: []string{fmt.Sprintf("arn:%s:iam::%s:root", partition, id)}},
-				Action: []string{"sns:GetTopicAttributes", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish"}, Resource: []string{topic}},
+			accountAdministers(partition, id, []string{"sns:GetTopicAttributes", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish"}, topic),
 			{Sid: "StageAlarmsPublish", Effect: "Allow", Principal: &Principal{Service: []string{"cloudwatch.amazonaws.com"}},
 				Action: []string{"sns:Publish"}, Resource: []string{topic},
 				Condition: Condition{

@@ -121,6 +121,25 @@ func sidPrefix(name string) string {
 	return b.String()
 }
 
+// serviceTrustJSON lets the named AWS service assume a role on behalf of
+// this account only (aws:SourceAccount): for services that act for any
+// account, where the confused deputy is a risk.
+func serviceTrustJSON(service string, account Account) pulumi.StringOutput {
+	return account.ID.ApplyT(func(id string) (string, error) {
+		return marshalPolicy(PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
+			Effect: "Allow", Principal: &Principal{Service: []string{service}}, Action: []string{"sts:AssumeRole"},
+			Condition: Condition{"StringEquals": {"aws:SourceAccount": {id}}},
+		}}})
+	}).(pulumi.StringOutput)
+}
+
+// accountAdministers is a resource policy's statement that leaves the
+// resource to the account's IAM policies, as a key's default policy does.
+func accountAdministers(partition, account string, actions []string, resource string) Statement {
+	return Statement{Sid: "AccountAdministersThroughIAM", Effect: "Allow", Principal: &Principal{AWS: []string{fmt.Sprintf("arn:%s:iam::%s:root", partition, account)}},
+		Action: actions, Resource: []string{resource}}
+}
+
 // assumeRolePolicy lets the named AWS service assume a role.
 func assumeRolePolicy(service string) string {
 	s, err := marshalPolicy(PolicyDocument{

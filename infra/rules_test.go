@@ -204,7 +204,7 @@ func TestAuroraIsReadyForProduction(t *testing.T) {
 // Flow Logs of this account may assume.
 //
 // Mutant: stack.go `	if cfg.FlowLogs {` -> `	if false {`
-// Mutant: flowlogs.go `			Condition: Condition{"StringEquals": {"aws:SourceAccount": {id}}},` -> `			Condition: nil,`
+// Mutant: policy.go `			Condition: Condition{"StringEquals": {"aws:SourceAccount": {id}}},` -> `			Condition: nil,`
 func TestFlowLogsWhereTheStageAsks(t *testing.T) {
 	seen := map[bool][]string{}
 	eachStage(t, nil, func(t *testing.T, d *deployment) {

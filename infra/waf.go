@@ -3,7 +3,6 @@ package infra
 import (
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -98,11 +97,7 @@ func NewFirewall(ctx *pulumi.Context, name string, args FirewallArgs, opts ...pu
 	}, child); err != nil {
 		return nil, fmt.Errorf("associate web acl: %w", err)
 	}
-	logs, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(args.LogGroupName),
-		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        args.KMSKeyARN,
-	}, child)
+	logs, err := logGroup{args.LogGroupName, args.LogRetentionDays, args.KMSKeyARN}.create(ctx, name+"-logs", child)
 	if err != nil {
 		return nil, fmt.Errorf("create waf log group: %w", err)
 	}
