@@ -84,9 +84,8 @@ func stageKeyARN(d *deployment) string {
 // policy lets CloudWatch Logs use it for this stage's log groups, and
 // only those.
 //
-// Mutant: function.go `		KmsKeyId:        args.KMSKeyARN,` -> `		KmsKeyId:        nil,`
+// Mutant: logs.go `		KmsKeyId:        g.KMSKeyARN,` -> `		KmsKeyId:        nil,`
 // Mutant: function.go `		KmsKeyArn:   args.KMSKeyARN,` -> `		KmsKeyArn:   nil,`
-// Mutant: api.go `		KmsKeyId:        args.KMSKeyARN,` -> `		KmsKeyId:        nil,`
 // Mutant: kms.go `				Condition: Condition{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": groups}}},` -> `				Condition: nil},`
 // Mutant: names.go `		"/aws/lambda/" + n.prefix() + "-*",` -> `		"/aws/lambda/*",`
 func TestOneStageKeyEncryptsEveryLogGroupAndEnvironment(t *testing.T) {
