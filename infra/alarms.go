@@ -58,7 +58,7 @@ type metricFilter struct {
 // the access log (REST APIs publish no throttle metric), and the 5xx
 // problem documents of each HTTP function, by kind, from its JSON log.
 func metricFilters(n names) []metricFilter {
-	out := []metricFilter{{"api-throttled", n.accessLogGroup(), `{ $.status = "429" }`, metricAPIThrottled}}
+	out := []metricFilter{{"api-throttled", n.accessLogGroup(), "{ $.status = \"429\" }", metricAPIThrottled}}
 	for _, part := range []string{apiPart, erasePart} {
 		group := "/aws/lambda/" + n.function(part)
 		out = append(out,

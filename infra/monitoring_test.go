@@ -25,7 +25,7 @@ func topicKeyARN(d *deployment) string {
 //
 // Mutant: monitoring.go `		KmsMasterKeyId: key,` -> `		KmsMasterKeyId: pulumi.String("alias/aws/sns"),`
 // Mutant: monitoring.go `		Action: cloudWatchKeyActions, Resource: []string{"*"},` -> `		Action: []string{"kms:Decrypt"}, Resource: []string{"*"},`
-// Mutant: kms.go `			cloudWatchKeyStatement(id),` -> “
+// Mutant: kms.go `			cloudWatchKeyStatement(id),` -> `			// no statement for CloudWatch`
 func TestTheAlarmTopicIsEncryptedWithAKeyCloudWatchMayUse(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		topic := d.one(t, "aws:sns/topic:Topic", "monitoring").Inputs
@@ -176,7 +176,7 @@ func TestEveryAlarmWatchesThisStageAndNotifies(t *testing.T) {
 // The metric filters: 429s from the access log, and 5xx problems by kind
 // from each HTTP function's JSON log, into the stage's namespace.
 //
-// Mutant: alarms.go `	out := []metricFilter{{"api-throttled", n.accessLogGroup(), `+"`"+`{ $.status = "429" }`+"`"+`, metricAPIThrottled}}` -> `	out := []metricFilter{{"api-throttled", n.accessLogGroup(), `+"`"+`{ $.status = "4*" }`+"`"+`, metricAPIThrottled}}`
+// Mutant: alarms.go `"{ $.status = \"429\" }"` -> `"{ $.status = \"4*\" }"`
 func TestMetricFiltersCountThrottlesAndServerErrors(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		prefix := "licences-" + d.config.Stage
