@@ -144,11 +144,14 @@ const KMSKeyCreate = "create"
 
 // Limits on settings, kept beside the reader so errors can name them.
 const (
-	minAZs, maxAZs         = 2, 6
-	minPrefix, maxPrefix   = 16, 24
-	minMemory, maxMemory   = 128, 10240
-	minTimeout, maxTimeout = 1, 29 // API Gateway waits 29 s at most
-	maxStageLen            = 16    // keeps every derived name within AWS limits
+	minAZs, maxAZs       = 2, 6
+	minPrefix, maxPrefix = 16, 24
+	minMemory, maxMemory = 128, 10240
+	// API Gateway waits 29 s at most; the handler keeps 1.5 s of the
+	// function's time to wait for a commit it has sent and to answer
+	// (licence.CommitWait), so under 3 s leaves too little for the ledger.
+	minTimeout, maxTimeout = 3, 29
+	maxStageLen            = 16 // keeps every derived name within AWS limits
 	// A rate-based rule counts 10 to 2,000,000,000 requests
 	// (https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
 	minWAFRate, maxWAFRate = 10, 2000000000
@@ -252,7 +255,7 @@ func (c Config) validate() error {
 	case c.MemoryMB < minMemory || c.MemoryMB > maxMemory:
 		return fmt.Errorf("%s: %d is out of range: want %d to %d MB", key("memoryMb"), c.MemoryMB, minMemory, maxMemory)
 	case c.TimeoutSeconds < minTimeout || c.TimeoutSeconds > maxTimeout:
-		return fmt.Errorf("%s: %d is out of range: want %d to %d seconds (API Gateway gives up after 29)", key("timeoutSeconds"), c.TimeoutSeconds, minTimeout, maxTimeout)
+		return fmt.Errorf("%s: %d is out of range: want %d to %d seconds (the handler keeps 1.5 s to finish a commit and answer; API Gateway gives up after 29)", key("timeoutSeconds"), c.TimeoutSeconds, minTimeout, maxTimeout)
 	case !slices.Contains(logRetentionDays, c.LogRetentionDays):
 		return fmt.Errorf("%s: %d is not a retention CloudWatch Logs offers: want one of %v", key("logRetentionDays"), c.LogRetentionDays, logRetentionDays)
 	case c.KMSKey != "" && c.KMSKey != KMSKeyCreate && !kmsARNPattern.MatchString(c.KMSKey):

@@ -24,6 +24,7 @@ func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 		{"retention not offered", "dev", map[string]string{"licences:logRetentionDays": "8"}, []string{"licences:logRetentionDays", "one of"}},
 		{"memory too small", "dev", map[string]string{"licences:memoryMb": "64"}, []string{"licences:memoryMb", "128 to 10240"}},
 		{"timeout past api gateway", "dev", map[string]string{"licences:timeoutSeconds": "30"}, []string{"licences:timeoutSeconds", "29"}},
+		{"timeout leaves no time for a commit", "dev", map[string]string{"licences:timeoutSeconds": "2"}, []string{"licences:timeoutSeconds", "3 to 29"}},
 		{"not a boolean", "dev", map[string]string{"licences:deletionProtection": "sometimes"}, []string{"licences:deletionProtection", "true or false"}},
 		{"throttle zero", "dev", map[string]string{"licences:throttleRateLimit": "0"}, []string{"licences:throttleRateLimit"}},
 		{"cors origin", "dev", map[string]string{"licences:corsAllowOrigin": "example.com"}, []string{"licences:corsAllowOrigin", "https://"}},

@@ -233,3 +233,43 @@ func TestAPauseTheLengthOfAResumeIs503(t *testing.T) {
 		})
 	}
 }
+
+// A commit still running when the request's deadline passes is waited for
+// (licence.CommitWait), so the answer says what happened: the change is
+// answered 200 and recorded once, never 503 for a change that took effect,
+// which a client would send again.
+func TestACommitRunningPastTheDeadlineIsWaitedFor(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			l := b.open(t)
+			h := localHandler(l) // a request may take a second
+			w := call(h, "POST", "/licences", "", application("slow@example.com"))
+			var created struct{ ID string }
+			if err := json.Unmarshal(w.Body.Bytes(), &created); err != nil {
+				t.Fatal(err)
+			}
+			l.faults.slowCommits(t, 1300*time.Millisecond)
+			start := time.Now()
+			w = call(h, "POST", "/licences/"+created.ID+"/penalty-points", "", `{"points":3,"reason":"a slow commit"}`)
+			if w.Code != http.StatusOK {
+				t.Fatalf("a commit that outlived the deadline by 0.3 s: %d %s, want 200", w.Code, w.Body)
+			}
+			t.Logf("answered after %s", time.Since(start).Round(time.Millisecond))
+			l.faults.clear(t)
+			w = call(h, "GET", "/licences/"+created.ID+"/history", "", "")
+			var page struct{ Revisions []licence.Revision }
+			if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil {
+				t.Fatal(err)
+			}
+			changes := 0
+			for _, r := range page.Revisions {
+				if r.Event != nil && r.Event.Reason == "a slow commit" {
+					changes++
+				}
+			}
+			if changes != 1 || page.Revisions[len(page.Revisions)-1].Licence.PenaltyPoints != 3 {
+				t.Errorf("history holds the change %d times, points %d; want once, 3", changes, page.Revisions[len(page.Revisions)-1].Licence.PenaltyPoints)
+			}
+		})
+	}
+}

@@ -46,6 +46,9 @@ type ledgerFaults interface {
 	busy(t testing.TB)     // writes fail as "try again later"
 	saturate(t testing.TB) // every session or connection is taken for longer than a request may wait
 	broken(t testing.TB)   // reads fail for no fault of the client
+	// slowCommits makes every commit of a change take d, the change
+	// taking effect at its end.
+	slowCommits(t testing.TB, d time.Duration)
 	clear(t testing.TB)
 	internals() []string // what a 500 must not reveal
 }
@@ -124,6 +127,9 @@ func (f qldbFaults) saturate(testing.TB) {
 }
 func (f qldbFaults) broken(testing.TB) {
 	f.srv.Inject(localqldb.Fault{Command: "StartTransaction", Error: "AccessDeniedException"})
+}
+func (f qldbFaults) slowCommits(_ testing.TB, d time.Duration) {
+	f.srv.Inject(localqldb.Fault{Command: "CommitTransaction", Delay: d})
 }
 func (f qldbFaults) clear(testing.TB)    { f.srv.ClearFaults() }
 func (f qldbFaults) internals() []string { return []string{"AccessDenied", "qldb"} }
@@ -236,7 +242,26 @@ func (f *pgFaults) broken(t testing.TB) {
 	}
 }
 
+// slowCommits adds a deferred trigger that sleeps d at COMMIT: a change
+// to a licence takes effect only when it returns.
+func (f *pgFaults) slowCommits(t testing.TB, d time.Duration) {
+	ctx := context.Background()
+	for _, stmt := range []string{
+		fmt.Sprintf(`CREATE FUNCTION test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(%f); RETURN NULL; END $$`, d.Seconds()),
+		`CREATE CONSTRAINT TRIGGER test_slow_commit AFTER INSERT OR UPDATE OR DELETE ON licences DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_slow_commit()`,
+	} {
+		if _, err := f.owner.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func (f *pgFaults) clear(t testing.TB) {
+	for _, stmt := range []string{`DROP TRIGGER IF EXISTS test_slow_commit ON licences`, `DROP FUNCTION IF EXISTS test_slow_commit()`} {
+		if _, err := f.owner.Exec(context.Background(), stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if f.lock != nil {
 		if err := f.lock.Rollback(context.Background()); err != nil {
 			t.Fatal(err)

@@ -38,9 +38,10 @@ type Options struct {
 // DefaultRequestTimeout bounds a request's work outside Lambda.
 const DefaultRequestTimeout = 10 * time.Second
 
-// answerMargin is kept from a deadline the request arrives with, to answer
-// 503 before Lambda ends the invocation.
-const answerMargin = 500 * time.Millisecond
+// answerMargin is kept from a deadline the request arrives with: time for
+// the store to wait for a commit it has sent (licence.CommitWait) and to
+// answer before Lambda ends the invocation.
+const answerMargin = licence.CommitWait + 500*time.Millisecond
 
 type api struct {
 	store   licence.Store

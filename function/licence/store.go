@@ -9,6 +9,12 @@ import (
 
 // Store keeps licences. Each call is one transaction: it happens whole or
 // not at all.
+//
+// A store that has sent a transaction's commit waits for its answer up to
+// CommitWait past ctx's end, so that the request's deadline never turns a
+// change that took effect into an error the client would retry: an
+// UnavailableError means the change did not take effect, unless the
+// connection itself failed while the commit was in flight.
 type Store interface {
 	// Create stores l unless its email is taken (ErrEmailTaken). With an
 	// idempotency key, a retry of the same request (the same key and
@@ -55,6 +61,12 @@ type ErasureResult struct {
 	// Erase again to carry on. History shows none of it meanwhile.
 	Pending int `json:"pending"`
 }
+
+// CommitWait is how long past the end of its context a store waits for the
+// answer to a commit it has sent. Callers that must answer before a hard
+// deadline (Lambda's) stop the store's context at least this long before
+// it.
+const CommitWait = time.Second
 
 // IdempotencyKey is a client's key for one request and the hash of that
 // request (Application.Hash): the key identifies that request and no other.

@@ -66,12 +66,36 @@ func (d document) licence(id string) licence.Licence {
 }
 
 // inTx runs fn in one transaction and classifies what fails.
+//
+// The COMMIT, once sent, is waited for up to licence.CommitWait past ctx's
+// end: were the request's deadline to cancel it, the client would hear 503
+// about a change the database may have committed, and send it again. If
+// ctx ends before fn returns, nothing is committed.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, s.pool, fn)
-	if err == nil {
-		return nil
+	if err := s.commit(ctx, fn); err != nil {
+		return classify(ctx, err)
 	}
-	return classify(ctx, err)
+	return nil
+}
+
+func (s *Store) commit(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(ctx) // the error that matters is fn's
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	wait, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(licence.CommitWait, cancel) })
+	defer stop()
+	return tx.Commit(wait)
 }
 
 // retryAfterResume is what a client is told to wait while the database is

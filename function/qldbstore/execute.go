@@ -36,7 +36,8 @@ var unavailable = map[string]time.Duration{
 }
 
 // execute runs fn as one transaction once a slot is free, retrying
-// throttling, and turns what the ledger answers into the store's errors.
+// throttling, and turns what the ledger answers into the store's errors. A
+// commit once sent is waited for (commitGuard).
 func (s *Store) execute(ctx context.Context, fn func(qldbdriver.Transaction) (any, error)) (any, error) {
 	select {
 	case s.slots <- struct{}{}:
@@ -45,7 +46,9 @@ func (s *Store) execute(ctx context.Context, fn func(qldbdriver.Transaction) (an
 		return nil, &licence.UnavailableError{RetryAfter: time.Second, Err: fmt.Errorf("every ledger session is busy: %w", ctx.Err())}
 	}
 	for attempt := 0; ; attempt++ {
-		out, err := s.driver.Execute(ctx, fn)
+		g := guardCommits(ctx)
+		out, err := s.driver.Execute(g.ctx, g.attempt(fn))
+		g.release()
 		if err == nil {
 			return out, nil
 		}

@@ -240,6 +240,31 @@ func TestSlowLedgerPastTheDeadlineIsUnavailable(t *testing.T) {
 	}
 }
 
+// A transaction whose request ends before the driver commits commits
+// nothing: only a commit already sent outlives the request (commitGuard).
+func TestARequestEndedBeforeItsCommitChangesNothing(t *testing.T) {
+	_, s := newStore(t)
+	l := create(t, s, "late@example.com", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := s.Update(ctx, l.ID, func(l *licence.Licence) {
+		time.Sleep(200 * time.Millisecond) // the request ends meanwhile
+		l.PenaltyPoints += 3
+		l.LastEvent = &licence.Event{Kind: licence.PenaltyPointsAdded, Points: 3, Reason: "too late", At: time.Now(), Actor: l.LastEvent.Actor}
+	})
+	var u *licence.UnavailableError
+	if !errors.As(err, &u) {
+		t.Fatalf("err = %v, want UnavailableError for a request that ended before its commit", err)
+	}
+	got, err := s.Get(context.Background(), l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PenaltyPoints != 0 {
+		t.Errorf("points %d after a request that ended before its commit, want 0", got.PenaltyPoints)
+	}
+}
+
 // halfThenPause answers with half of each response, then pauses before
 // the rest: a ledger whose answer is still arriving.
 type halfThenPause struct {
