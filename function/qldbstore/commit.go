@@ -28,6 +28,7 @@ type commitGuard struct {
 
 	mu         sync.Mutex
 	committing bool
+	wait       *time.Timer // the wait for a commit after the request ended
 }
 
 func guardCommits(request context.Context) *commitGuard {
@@ -37,7 +38,7 @@ func guardCommits(request context.Context) *commitGuard {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if g.committing {
-			time.AfterFunc(licence.CommitWait, cancel)
+			g.wait = time.AfterFunc(licence.CommitWait, cancel)
 			return
 		}
 		cancel()
@@ -72,8 +73,16 @@ func (g *commitGuard) attempt(fn func(txn qldbdriver.Transaction) (any, error)) 
 	}
 }
 
-// release frees the guard once the driver has returned.
+// release frees the guard once the driver has returned. It does not
+// cancel the driver's context after a call that finished: with that
+// cancel, a CI run once saw a later history read fail with "use of closed
+// network connection" (the SDK's connections may still be settling a
+// finished response), and the context holds nothing that needs freeing.
 func (g *commitGuard) release() {
 	g.stop()
-	g.cancel()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.wait != nil {
+		g.wait.Stop()
+	}
 }
