@@ -36,8 +36,8 @@ func project(t *testing.T, stacks map[string]string) string {
 
 func TestStagesAreTheStackFiles(t *testing.T) {
 	got, err := Stages("..")
-	if err != nil || strings.Join(got, ",") != "dev,prod,sandbox,staging" {
-		t.Errorf("Stages = %v, %v; want dev, prod, sandbox, staging", got, err)
+	if err != nil || strings.Join(got, ",") != "dev,prod,qldb" {
+		t.Errorf("Stages = %v, %v; want dev, prod, qldb", got, err)
 	}
 }
 

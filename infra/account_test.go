@@ -53,7 +53,7 @@ func TestAFreshAccountCanDeployAnyStageAlone(t *testing.T) {
 // Mutant: names.go `return n.project + "-apigateway-cloudwatch-" + n.region` -> `return n.prefix() + "-apigateway-cloudwatch-" + n.region`
 func TestStagesShareTheAPIGatewayAccountRole(t *testing.T) {
 	first := mustDeploy(t, "dev", nil)
-	second := mustDeploy(t, "staging", map[string]string{"licences:apiGatewayAccountRole": "existing"})
+	second := mustDeploy(t, "prod", map[string]string{"licences:apiGatewayAccountRole": "existing"})
 	// Its own roles: one per function, the digest scheduler's, and the
 	// flow logs' where it records them.
 	own := len(partsOf(second)) + 1

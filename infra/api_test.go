@@ -335,7 +335,7 @@ func hexSHA(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// WAF guards the stages that ask (prod and staging), and only those.
+// WAF guards the stages that ask (prod), and only those.
 //
 // Mutant: waf.go `ResourceArn: args.StageARN,` -> `ResourceArn: pulumi.String("arn:aws:apigateway:eu-west-2::/restapis/other/stages/prod"),`
 // Mutant: waf.go `Limit:               pulumi.Int(args.RateLimit),` -> `Limit:               pulumi.Int(2000000000),`
@@ -384,7 +384,7 @@ func TestWAFGuardsTheStagesThatAskForIt(t *testing.T) {
 			t.Errorf("waf logs %v to %v, want %s kept %d days", conf["logDestinationConfigs"], logs, wantGroup, d.config.LogRetentionDays)
 		}
 	})
-	if !slices.Contains(seen[true], "prod") || !slices.Contains(seen[true], "staging") || !slices.Contains(seen[false], "dev") {
-		t.Errorf("waf on %v and off %v, want on in prod and staging, off in dev", seen[true], seen[false])
+	if !slices.Contains(seen[true], "prod") || !slices.Contains(seen[false], "dev") || !slices.Contains(seen[false], "qldb") {
+		t.Errorf("waf on %v and off %v, want on in prod, off in dev and qldb", seen[true], seen[false])
 	}
 }

@@ -187,7 +187,7 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		XRayEndpoint:                r.bool("xrayEndpoint", false),
 		CORSAllowOrigin:             r.string("corsAllowOrigin", "*"),
 		APIGatewayAccountRole:       r.string("apiGatewayAccountRole", AccountRoleCreate),
-		LedgerEngine:                env.Engine(r.string("ledgerEngine", string(env.QLDB))),
+		LedgerEngine:                env.Engine(r.string("ledgerEngine", string(env.AuroraPostgreSQL))),
 		AuroraMinCapacity:           r.float("auroraMinCapacity", 0.5),
 		AuroraMaxCapacity:           r.float("auroraMaxCapacity", 2),
 		BackupRetentionDays:         r.int("backupRetentionDays", 7),

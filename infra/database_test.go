@@ -12,12 +12,12 @@ import (
 
 const secretARN = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:rds!cluster-1-AbCdEf"
 
-// aurora deploys the repository's Aurora stage, staging.
+// aurora deploys the repository's Aurora stage, prod.
 func aurora(t *testing.T, overrides map[string]string) *deployment {
 	t.Helper()
-	d := mustDeploy(t, "staging", overrides)
+	d := mustDeploy(t, "prod", overrides)
 	if d.config.LedgerEngine != env.AuroraPostgreSQL {
-		t.Fatalf("Pulumi.staging.yaml uses %s, want %s", d.config.LedgerEngine, env.AuroraPostgreSQL)
+		t.Fatalf("Pulumi.prod.yaml uses %s, want %s", d.config.LedgerEngine, env.AuroraPostgreSQL)
 	}
 	return d
 }
@@ -124,8 +124,8 @@ func TestFinalSnapshotsOutliveTheirKeyAndNeverCollide(t *testing.T) {
 			t.Error("the key's alias is kept: a new stage of the same name could not take it")
 		}
 		snap := fmt.Sprint(c.Inputs["finalSnapshotIdentifier"])
-		if !regexp.MustCompile(`^licences-staging-final-20\d{12}$`).MatchString(snap) {
-			t.Errorf("final snapshot %q, want licences-staging-final-<creation time>", snap)
+		if !regexp.MustCompile(`^licences-prod-final-20\d{12}$`).MatchString(snap) {
+			t.Errorf("final snapshot %q, want licences-prod-final-<creation time>", snap)
 		}
 		if !slices.Contains(c.IgnoreChanges, "finalSnapshotIdentifier") {
 			t.Errorf("ignoreChanges %v: a later run would rename the final snapshot", c.IgnoreChanges)

@@ -23,9 +23,9 @@ import (
 func TestTheDigestBucketIsLockedEncryptedPrivateAndKept(t *testing.T) {
 	for _, kms := range []string{"", KMSKeyCreate} {
 		t.Run("kmsKey="+kms, func(t *testing.T) {
-			d := mustDeploy(t, "staging", map[string]string{"licences:kmsKey": kms})
+			d := mustDeploy(t, "prod", map[string]string{"licences:kmsKey": kms})
 			bucket := d.one(t, "aws:s3/bucketV2:BucketV2", "digests")
-			name := "licences-staging-digests-" + testAccount + "-" + d.config.Region
+			name := "licences-prod-digests-" + testAccount + "-" + d.config.Region
 			if bucket.Inputs["bucket"] != name || bucket.Inputs["objectLockEnabled"] != true || bucket.Inputs["forceDestroy"] == true {
 				t.Errorf("bucket %v, want %s with Object Lock", bucket.Inputs, name)
 			}
@@ -61,7 +61,7 @@ func TestTheDigestBucketIsLockedEncryptedPrivateAndKept(t *testing.T) {
 			arn := digestBucketARN(d)
 			want := map[string]string{
 				"TLSOnly":             `Deny * [s3:*] [` + arn + ` ` + arn + `/*] {"Bool":{"aws:SecureTransport":["false"]}}`,
-				"OnlyTheDigestWrites": `Deny * [s3:PutObject] [` + arn + `/*] {"StringNotEquals":{"aws:PrincipalArn":["` + roleARN("staging", "digest", d.config.Region) + `"]}}`,
+				"OnlyTheDigestWrites": `Deny * [s3:PutObject] [` + arn + `/*] {"StringNotEquals":{"aws:PrincipalArn":["` + roleARN("prod", "digest", d.config.Region) + `"]}}`,
 			}
 			if len(doc.Statement) != len(want) {
 				t.Errorf("bucket policy %+v, want %d statements", doc, len(want))

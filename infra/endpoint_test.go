@@ -204,7 +204,7 @@ func TestEndpointPoliciesFollowWhatEachServiceTakes(t *testing.T) {
 	if d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "qldb-endpoint").Inputs["policy"] == nil {
 		t.Error("the QLDB endpoint lost its policy")
 	}
-	for stage, service := range map[string]string{"prod": "qldb.session", "staging": "secretsmanager"} {
+	for stage, service := range map[string]string{"qldb": "qldb.session", "prod": "secretsmanager"} {
 		_, err := deployTo(t, &mocks{region: "eu-west-2", policyless: []string{service}}, stage, stackConfig(t, stage, nil))
 		if err == nil || !strings.Contains(err.Error(), "takes no endpoint policy") {
 			t.Errorf("%s with a %s endpoint that takes no policy: %v, want a refusal", stage, service, err)

@@ -238,16 +238,16 @@ func TestTheDashboardShowsOnlyThisStage(t *testing.T) {
 	})
 }
 
-// The sandbox pauses at 0 ACU after its delay, and its functions keep no
+// dev pauses at 0 ACU after its delay, and its functions keep no
 // connection between invocations, so it really pauses.
 //
 // Mutant: database.go `			SecondsUntilAutoPause: pausing(args.MinCapacity, args.SecondsUntilAutoPause),` -> `			SecondsUntilAutoPause: nil,`
 // Mutant: database.go `	cluster := env.PostgresConfig{Port: postgresPort, Database: databaseName, User: env.APIDatabaseUser, ReleaseIdle: cfg.pauses()}` -> `	cluster := env.PostgresConfig{Port: postgresPort, Database: databaseName, User: env.APIDatabaseUser}`
-func TestTheSandboxPausesAtZero(t *testing.T) {
-	d := mustDeploy(t, "sandbox", nil)
+func TestDevPausesAtZero(t *testing.T) {
+	d := mustDeploy(t, "dev", nil)
 	scaling, _ := d.one(t, "aws:rds/cluster:Cluster", "database").Inputs["serverlessv2ScalingConfiguration"].(map[string]any)
 	if scaling["minCapacity"] != 0.0 || num(scaling["secondsUntilAutoPause"]) != 300 {
-		t.Errorf("sandbox scaling %v, want 0 ACU pausing after 300 s", scaling)
+		t.Errorf("dev scaling %v, want 0 ACU pausing after 300 s", scaling)
 	}
 	for _, part := range partsOf(d) {
 		if part == migrationPart {
@@ -258,11 +258,11 @@ func TestTheSandboxPausesAtZero(t *testing.T) {
 		}
 	}
 	if d.config.DeletionProtection || d.config.KMSKey != "" || d.config.WAF || d.config.LogRetentionDays > 7 {
-		t.Errorf("sandbox %+v, want it cheap: no protection, no key, no WAF, short retention", d.config)
+		t.Errorf("dev %+v, want it cheap: no protection, no key, no WAF, short retention", d.config)
 	}
-	staging := mustDeploy(t, "staging", nil)
-	scaling, _ = staging.one(t, "aws:rds/cluster:Cluster", "database").Inputs["serverlessv2ScalingConfiguration"].(map[string]any)
-	if scaling["secondsUntilAutoPause"] != nil || staging.variables(t, apiPart)[env.DBReleaseIdle] != "" {
-		t.Errorf("staging %v, want no pause and connections kept", scaling)
+	prod := mustDeploy(t, "prod", nil)
+	scaling, _ = prod.one(t, "aws:rds/cluster:Cluster", "database").Inputs["serverlessv2ScalingConfiguration"].(map[string]any)
+	if scaling["secondsUntilAutoPause"] != nil || prod.variables(t, apiPart)[env.DBReleaseIdle] != "" {
+		t.Errorf("prod %v, want no pause and connections kept", scaling)
 	}
 }

@@ -47,20 +47,20 @@ func TestFunctionsReserveConcurrencyWhereTheStageDoes(t *testing.T) {
 //
 // Mutant: config.go `	case c.LedgerEngine == env.AuroraPostgreSQL && c.APIReservedConcurrency > 0 && c.connectionBudget() > c.maxConnections():` -> `	case false:`
 func TestTheReservationMustFitTheConnectionBudget(t *testing.T) {
-	// staging: 0.5 to 4 ACUs: at least 756 connections (189 per ACU).
-	_, err := deploy(t, "staging", stackConfig(t, "staging", map[string]string{"licences:apiReservedConcurrency": "800"}))
+	// prod: 0.5 to 4 ACUs: at least 756 connections (189 per ACU).
+	_, err := deploy(t, "prod", stackConfig(t, "prod", map[string]string{"licences:apiReservedConcurrency": "800"}))
 	for _, w := range []string{"licences:apiReservedConcurrency", "800 API executions", "813 connections", "4 ACUs", "accepts 756", "at most 743"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("a reservation past the budget: %v, want it to say %q", err, w)
 		}
 	}
 	for _, ok := range []string{"743", "50"} {
-		if _, err := deploy(t, "staging", stackConfig(t, "staging", map[string]string{"licences:apiReservedConcurrency": ok})); err != nil {
+		if _, err := deploy(t, "prod", stackConfig(t, "prod", map[string]string{"licences:apiReservedConcurrency": ok})); err != nil {
 			t.Errorf("a reservation of %s within the budget: %v", ok, err)
 		}
 	}
 	// A larger cluster takes more: 32 ACUs from a 1 ACU minimum take 5,000.
-	if _, err := deploy(t, "staging", stackConfig(t, "staging", map[string]string{"licences:apiReservedConcurrency": "1000", "licences:auroraMinCapacity": "1", "licences:auroraMaxCapacity": "32"})); err != nil {
+	if _, err := deploy(t, "prod", stackConfig(t, "prod", map[string]string{"licences:apiReservedConcurrency": "1000", "licences:auroraMinCapacity": "1", "licences:auroraMaxCapacity": "32"})); err != nil {
 		t.Errorf("a large cluster refused a reservation it fits: %v", err)
 	}
 	if d := mustDeploy(t, "dev", nil); d.config.APIReservedConcurrency != 0 {
@@ -192,13 +192,13 @@ func TestAuroraIsReadyForProduction(t *testing.T) {
 		if len(zones) != min(len(instances), d.config.AZCount) {
 			t.Errorf("%d instances in zones %v, want each in another zone", len(instances), zones)
 		}
-		if d.config.Stage == "staging" && d.config.AuroraReaders != 1 {
-			t.Errorf("staging runs %d readers, want 1: a zone's loss must fail over", d.config.AuroraReaders)
+		if d.config.Stage == "prod" && d.config.AuroraReaders != 1 {
+			t.Errorf("prod runs %d readers, want 1: a zone's loss must fail over", d.config.AuroraReaders)
 		}
 	})
 }
 
-// CKV2_AWS_11: VPC flow logs where the stage asks (prod and staging), to a
+// CKV2_AWS_11: VPC flow logs where the stage asks (prod), to a
 // log group with the stage's retention and key, through a role only VPC
 // Flow Logs of this account may assume.
 //
@@ -235,7 +235,7 @@ func TestFlowLogsWhereTheStageAsks(t *testing.T) {
 			t.Errorf("the flow log role may:%s", diffLines(got, want))
 		}
 	})
-	if !slices.Contains(seen[true], "prod") || !slices.Contains(seen[true], "staging") || !slices.Contains(seen[false], "dev") {
-		t.Errorf("flow logs on %v and off %v, want on in prod and staging, off in dev", seen[true], seen[false])
+	if !slices.Contains(seen[true], "prod") || !slices.Contains(seen[false], "dev") || !slices.Contains(seen[false], "qldb") {
+		t.Errorf("flow logs on %v and off %v, want on in prod, off in dev and qldb", seen[true], seen[false])
 	}
 }

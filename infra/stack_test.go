@@ -86,13 +86,14 @@ func TestStackOutputs(t *testing.T) {
 		}
 	}
 	for stage, want := range map[string]map[string]any{
-		"dev": with(with(common("dev", 2), endpoint("qldbEndpoint", "qldb-endpoint", "qldb.session")),
-			map[string]any{"ledgerName": "licences-dev"}),
-		"prod": with(with(with(common("prod", 3), endpoint("qldbEndpoint", "qldb-endpoint", "qldb.session")), endpoint("xrayEndpoint", "xray-endpoint", "xray")),
-			map[string]any{"ledgerName": "licences-prod"}),
-		"staging": with(with(common("staging", 2), endpoint("secretsEndpoint", "secrets-endpoint", "secretsmanager")),
-			map[string]any{"databaseEndpoint": "licences-staging.cluster-c1.eu-west-2.rds.amazonaws.com", "databaseSecurityGroupId": "sg-database",
-				"digestBucketName": "licences-staging-digests-123456789012-eu-west-2", "digestFunctionName": "licences-staging-digest"}),
+		"qldb": with(with(common("qldb", 2), endpoint("qldbEndpoint", "qldb-endpoint", "qldb.session")),
+			map[string]any{"ledgerName": "licences-qldb"}),
+		"dev": with(with(common("dev", 2), endpoint("secretsEndpoint", "secrets-endpoint", "secretsmanager")),
+			map[string]any{"databaseEndpoint": "licences-dev.cluster-c1.eu-west-2.rds.amazonaws.com", "databaseSecurityGroupId": "sg-database",
+				"digestBucketName": "licences-dev-digests-123456789012-eu-west-2", "digestFunctionName": "licences-dev-digest"}),
+		"prod": with(with(with(common("prod", 3), endpoint("secretsEndpoint", "secrets-endpoint", "secretsmanager")), endpoint("xrayEndpoint", "xray-endpoint", "xray")),
+			map[string]any{"databaseEndpoint": "licences-prod.cluster-c1.eu-west-2.rds.amazonaws.com", "databaseSecurityGroupId": "sg-database",
+				"digestBucketName": "licences-prod-digests-123456789012-eu-west-2", "digestFunctionName": "licences-prod-digest"}),
 	} {
 		d := mustDeploy(t, stage, nil)
 		if fmt.Sprint(d.outputs) != fmt.Sprint(want) {
@@ -113,7 +114,7 @@ func TestStagesDifferAsPromised(t *testing.T) {
 		t.Error("stage key: want none in dev, one in prod, for everything")
 	}
 	if len(dev.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) != 1 || len(prod.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) != 2 {
-		t.Error("endpoints: want QLDB only in dev, QLDB and X-Ray in prod")
+		t.Error("endpoints: want Secrets Manager only in dev, Secrets Manager and X-Ray in prod")
 	}
 	if prod.config.MemoryMB <= dev.config.MemoryMB || prod.config.LogRetentionDays <= dev.config.LogRetentionDays {
 		t.Errorf("prod memory %d and retention %d should exceed dev's %d and %d",

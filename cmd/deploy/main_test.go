@@ -60,8 +60,8 @@ func TestConfirmationDeclined(t *testing.T) {
 func TestUnknownStageListsTheStages(t *testing.T) {
 	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "test")
 	code, _, stderr := runCmd(t, "", false, "preview", "--stage", "qa", "--dir", "../..")
-	if code != 2 || !strings.Contains(stderr, `unknown stage "qa"`) || !strings.Contains(stderr, "dev, prod, sandbox, staging") {
-		t.Errorf("exit %d, stderr %q; want 2 naming dev, prod, sandbox, staging", code, stderr)
+	if code != 2 || !strings.Contains(stderr, `unknown stage "qa"`) || !strings.Contains(stderr, "dev, prod, qldb") {
+		t.Errorf("exit %d, stderr %q; want 2 naming dev, prod, qldb", code, stderr)
 	}
 }
 
