@@ -173,6 +173,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	ledgerSchema, err := NewSchema(ctx, "schema", SchemaArgs{
 		MigrationFunction: fns[migrationPart].Name,
 		Version:           schema.Version,
+		Fingerprint:       schema.Fingerprint(),
 		WaitFor:           ready,
 	}, s.opts)
 	if err != nil {

@@ -23,7 +23,7 @@ func postgresLedger(t *testing.T) (url string, as func(user string, more ...stri
 	as = func(user string, more ...string) []string {
 		return append([]string{"LEDGER_ENGINE=aurora-postgresql", "DATABASE_URL=" + pg.URL, "DB_USER=" + user}, more...)
 	}
-	got := invokeWith(t, as("licences_api"), "migrate", event(t, map[string]any{"schemaVersion": schema.Version}))
+	got := invokeWith(t, as("licences_api"), "migrate", event(t, map[string]any{"schemaVersion": schema.Version, "schema": schema.Fingerprint()}))
 	if !got[0].ok {
 		t.Fatalf("migrate: %s", got[0].body)
 	}

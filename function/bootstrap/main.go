@@ -132,24 +132,29 @@ func openLedger(ctx context.Context, cfg env.Config, local bool) (ledger, error)
 	return ledger{store: s, eraser: s, migrate: func(ctx context.Context) (any, error) { return s.Migrate(ctx) }}, nil
 }
 
-// migrationEvent is what the stack's lambda.Invocation sends. Under the
-// CRUD lifecycle scope the provider adds tf.action: create, update or delete.
+// migrationEvent is what the stack sends the migration: the schema it
+// expects this code to apply. Stages deployed before the stack invoked
+// once per schema (CREATE_ONLY) invoked under the CRUD lifecycle scope,
+// where the provider adds tf.action (create, update or delete); the last
+// of those invocations is a delete, sent when the stack moves on.
 type migrationEvent struct {
-	SchemaVersion int `json:"schemaVersion"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Schema        string `json:"schema"`
 	TF            struct {
 		Action string `json:"action"`
 	} `json:"tf"`
 }
 
-// migrationHandler creates the schema on create and update, and on delete
+// migrationHandler creates the schema the stack asks for, and on a delete
 // does nothing: tearing down a stack must never drop a ledger's tables.
 func migrationHandler(migrate migrateFunc, log *slog.Logger) func(context.Context, migrationEvent) (any, error) {
 	return func(ctx context.Context, ev migrationEvent) (any, error) {
 		if ev.TF.Action == "delete" {
 			return map[string]string{"skipped": "delete: the schema stays with the ledger"}, nil
 		}
-		if ev.SchemaVersion != schema.Version {
-			return nil, fmt.Errorf("the stack asks for schema version %d but this code creates version %d: deploy the matching code", ev.SchemaVersion, schema.Version)
+		if ev.SchemaVersion != schema.Version || ev.Schema != schema.Fingerprint() {
+			return nil, fmt.Errorf("the stack asks for schema version %d (%q) but this code creates version %d (%q): deploy the matching code",
+				ev.SchemaVersion, ev.Schema, schema.Version, schema.Fingerprint())
 		}
 		m, err := migrate(ctx)
 		if err != nil {

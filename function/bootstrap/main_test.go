@@ -198,13 +198,16 @@ func event(t *testing.T, v any) []byte {
 
 func TestMigrateEntrypointIsIdempotentAndSparesTheSchemaOnDelete(t *testing.T) {
 	ledger := localLedger(t)
-	create := event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "create"}})
-	update := event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "update"}})
+	create := event(t, map[string]any{"schemaVersion": schema.Version, "schema": schema.Fingerprint()})
+	again := event(t, map[string]any{"schemaVersion": schema.Version, "schema": schema.Fingerprint()})
+	// The last invocation a stage deployed under the CRUD lifecycle scope
+	// receives, when the stack moves on.
 	del := event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "delete"}})
-	wrong := event(t, map[string]any{"schemaVersion": schema.Version + 1, "tf": map[string]any{"action": "update"}})
-	got := invoke(t, ledger, "migrate", create, update, del, wrong)
-	if len(got) != 4 {
-		t.Fatalf("%d answers, want 4", len(got))
+	wrong := event(t, map[string]any{"schemaVersion": schema.Version + 1, "schema": schema.Fingerprint()})
+	otherSchema := event(t, map[string]any{"schemaVersion": schema.Version, "schema": strings.Repeat("0", 64)})
+	got := invoke(t, ledger, "migrate", create, again, del, wrong, otherSchema)
+	if len(got) != 5 {
+		t.Fatalf("%d answers, want 5", len(got))
 	}
 	var first, second struct {
 		CreatedTables  []string
@@ -225,11 +228,14 @@ func TestMigrateEntrypointIsIdempotentAndSparesTheSchemaOnDelete(t *testing.T) {
 	if got[3].ok || !strings.Contains(string(got[3].body), "schema version") {
 		t.Errorf("a schema version this code does not create must fail the deploy: %s", got[3].body)
 	}
+	if got[4].ok || !strings.Contains(string(got[4].body), "deploy the matching code") {
+		t.Errorf("a schema this code does not hold must fail the deploy: %s", got[4].body)
+	}
 }
 
 func TestAPIEntrypointServesProxyEvents(t *testing.T) {
 	ledger := localLedger(t)
-	invoke(t, ledger, "migrate", event(t, map[string]any{"schemaVersion": schema.Version}))
+	invoke(t, ledger, "migrate", event(t, map[string]any{"schemaVersion": schema.Version, "schema": schema.Fingerprint()}))
 	post := proxyEvent(t, "POST", "/licences", clerk, `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`)
 	anonymous := proxyEvent(t, "POST", "/licences", "", `{"firstName":"Al","lastName":"Bloggs","email":"al@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`)
 	erasure := proxyEvent(t, "POST", "/licences/AAAAAAAAAAAAAAAAAAAAAA/erasure", clerk, "")
@@ -322,7 +328,7 @@ func TestAuroraEngineNeedsItsSettings(t *testing.T) {
 func TestPostgresEngineMigratesAndServes(t *testing.T) {
 	pg := localpg.StartForTest(t)
 	env := []string{"LEDGER_ENGINE=aurora-postgresql", "DATABASE_URL=" + pg.URL, "DB_USER=licences_api"}
-	got := invokeWith(t, env, "migrate", event(t, map[string]any{"schemaVersion": schema.Version, "tf": map[string]any{"action": "create"}}))
+	got := invokeWith(t, env, "migrate", event(t, map[string]any{"schemaVersion": schema.Version, "schema": schema.Fingerprint()}))
 	if !got[0].ok {
 		t.Fatalf("migrate: %s", got[0].body)
 	}

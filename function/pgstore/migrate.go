@@ -2,14 +2,12 @@ package pgstore
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-)
 
-//go:embed schema.sql
-var schemaSQL string
+	"github.com/privateledger/licences/function/schema"
+)
 
 // Users are the database users of the functions, each granted the least
 // its function needs.
@@ -35,7 +33,7 @@ func (u Users) all() []string { return []string{u.API, u.Eraser, u.Digest} }
 // password. Running it again changes nothing. conn must be the database
 // owner's.
 func Migrate(ctx context.Context, conn *pgx.Conn, users Users, iamAuth bool) error {
-	if _, err := conn.Exec(ctx, schemaSQL); err != nil {
+	if _, err := conn.Exec(ctx, schema.PostgresSQL); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	var steps []string

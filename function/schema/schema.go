@@ -1,8 +1,25 @@
-// Package schema names the ledger's tables and indexes and versions them.
-// The stack re-runs the migration whenever Version changes.
+// Package schema is everything the migration applies: the QLDB ledger's
+// tables and indexes, and the PostgreSQL schema. The stack runs the
+// migration again whenever any of it changes (Fingerprint).
 package schema
 
-// Version is the schema's version. Bump it with any change below.
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+)
+
+// PostgresSQL creates or upgrades the PostgreSQL schema; running it again
+// changes nothing.
+//
+//go:embed postgres.sql
+var PostgresSQL string
+
+// Version is the schema's version, which records and history carry. Bump
+// it with any change to what a record holds; a change that only adds (an
+// index, a grant, a function) need not bump it: Fingerprint covers every
+// change.
 //
 //   - 1: Licences, indexed by email.
 //   - 2: Licences also indexed by idempotency key; Deletions, one document
@@ -34,4 +51,25 @@ func Tables() []Table {
 		{LicenceTable, []string{"email", "idempotencyKey"}},
 		{DeletionTable, []string{"licenceId"}},
 	}
+}
+
+// Fingerprint is the SHA-256, in hex, of everything the migration applies:
+// the version, every table with its indexes, and the PostgreSQL schema. The
+// stack sends it to the migration and re-runs the migration when it
+// changes, so an edit to any of them deploys with its migration.
+func Fingerprint() string { return fingerprint(Version, Tables(), PostgresSQL) }
+
+func fingerprint(version int, tables []Table, sql string) string {
+	h := sha256.New()
+	// Each part is written with its length, so no two different schemas
+	// write the same bytes.
+	fmt.Fprintf(h, "version %d\n", version)
+	for _, t := range tables {
+		fmt.Fprintf(h, "table %d:%s %d\n", len(t.Name), t.Name, len(t.Indexes))
+		for _, i := range t.Indexes {
+			fmt.Fprintf(h, "index %d:%s\n", len(i), i)
+		}
+	}
+	fmt.Fprintf(h, "postgres %d:%s", len(sql), sql)
+	return hex.EncodeToString(h.Sum(nil))
 }
