@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/privateledger/licences/function/httpapi"
 	"github.com/privateledger/licences/function/route"
 )
 
@@ -340,6 +341,9 @@ func hexSHA(b []byte) string {
 // Mutant: waf.go `ResourceArn: args.StageARN,` -> `ResourceArn: pulumi.String("arn:aws:apigateway:eu-west-2::/restapis/other/stages/prod"),`
 // Mutant: waf.go `Limit:               pulumi.Int(args.RateLimit),` -> `Limit:               pulumi.Int(2000000000),`
 // Mutant: stack.go `	if cfg.WAF {` -> `	if false {`
+// Mutant: waf.go `Name:        pulumi.String(commonBodySizeRule),` -> `Name:        pulumi.String("SizeRestrictions_QUERYSTRING"),`
+// Mutant: waf.go `Size:               pulumi.Int(httpapi.MaxBodyBytes),` -> `Size:               pulumi.Int(8192),`
+// Mutant: waf.go `Body: &wafv2.WebAclRuleStatementSizeConstraintStatementFieldToMatchBodyArgs{OversizeHandling: pulumi.String("MATCH")},` -> `Body: &wafv2.WebAclRuleStatementSizeConstraintStatementFieldToMatchBodyArgs{OversizeHandling: pulumi.String("CONTINUE")},`
 func TestWAFGuardsTheStagesThatAskForIt(t *testing.T) {
 	seen := map[bool][]string{}
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
@@ -369,6 +373,7 @@ func TestWAFGuardsTheStagesThatAskForIt(t *testing.T) {
 				rate = num(rb["limit"])
 			}
 		}
+		assertOneBodyLimit(t, acl)
 		if acl["scope"] != "REGIONAL" || !slices.Equal(groups, managedRuleGroups) || rate != d.config.WAFRateLimit {
 			t.Errorf("web ACL scope %v, groups %v, rate %d; want REGIONAL, %v, %d", acl["scope"], groups, rate, managedRuleGroups, d.config.WAFRateLimit)
 		}
@@ -386,5 +391,53 @@ func TestWAFGuardsTheStagesThatAskForIt(t *testing.T) {
 	})
 	if !slices.Contains(seen[true], "prod") || !slices.Contains(seen[false], "dev") || !slices.Contains(seen[false], "qldb") {
 		t.Errorf("waf on %v and off %v, want on in prod, off in dev and qldb", seen[true], seen[false])
+	}
+}
+
+// assertOneBodyLimit holds a web ACL to the API's body limit: the managed
+// 8 KB body rule only counts, and a body over httpapi.MaxBodyBytes (or
+// over what WAF inspects, as oversize) gets the API's 413 problem
+// document, never a 403 for a body the API would take.
+func assertOneBodyLimit(t *testing.T, acl map[string]any) {
+	t.Helper()
+	if _, ok := acl["associationConfig"]; ok {
+		t.Errorf("associationConfig %v: the body limit relies on WAF's default inspection of 16 KB", acl["associationConfig"])
+	}
+	bodies, _ := acl["customResponseBodies"].([]any)
+	var limits, counted int
+	for _, r := range acl["rules"].([]any) {
+		m := r.(map[string]any)
+		st, _ := m["statement"].(map[string]any)
+		if g, ok := st["managedRuleGroupStatement"].(map[string]any); ok && g["name"] == "AWSManagedRulesCommonRuleSet" {
+			for _, o := range g["ruleActionOverrides"].([]any) {
+				o := o.(map[string]any)
+				if use, _ := o["actionToUse"].(map[string]any); o["name"] == "SizeRestrictions_BODY" && use["count"] != nil && len(use) == 1 {
+					counted++
+				}
+			}
+		}
+		sc, ok := st["sizeConstraintStatement"].(map[string]any)
+		if !ok {
+			continue
+		}
+		limits++
+		field, _ := sc["fieldToMatch"].(map[string]any)
+		body, _ := field["body"].(map[string]any)
+		block, _ := m["action"].(map[string]any)["block"].(map[string]any)
+		custom, _ := block["customResponse"].(map[string]any)
+		if sc["comparisonOperator"] != "GT" || num(sc["size"]) != httpapi.MaxBodyBytes || body["oversizeHandling"] != "MATCH" || num(m["priority"]) != 0 {
+			t.Errorf("body rule %v, want bodies over %d bytes (or oversize) matched, first", m, httpapi.MaxBodyBytes)
+		}
+		if num(custom["responseCode"]) != 413 || len(bodies) != 1 || bodies[0].(map[string]any)["key"] != custom["customResponseBodyKey"] {
+			t.Fatalf("body rule answers %v with bodies %v, want 413 and its problem document", custom, bodies)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(fmt.Sprint(bodies[0].(map[string]any)["content"])), &doc); err != nil || num(doc["status"]) != 413 ||
+			doc["detail"] != fmt.Sprintf("the body may be at most %d bytes", httpapi.MaxBodyBytes) || bodies[0].(map[string]any)["contentType"] != "APPLICATION_JSON" {
+			t.Errorf("the 413 body %v (%v), want the API's problem document", bodies[0], err)
+		}
+	}
+	if limits != 1 || counted != 1 {
+		t.Errorf("%d body size rules and %d SizeRestrictions_BODY count overrides, want one of each", limits, counted)
 	}
 }
