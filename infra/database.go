@@ -40,7 +40,8 @@ type DatabaseArgs struct {
 	SecondsUntilAutoPause int
 	BackupRetentionDays   int
 	DeletionProtection    bool
-	// KMSKeyARN is the stage key; nil means the AWS-managed RDS key.
+	// KMSKeyARN is the stage key, for the storage and the master password's
+	// secret; nil means the AWS-managed keys (RDS's, Secrets Manager's).
 	KMSKeyARN pulumi.StringPtrInput
 	// FinalSnapshotIdentifier names the snapshot RDS takes when the
 	// cluster is deleted.
@@ -148,6 +149,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
 		StorageEncrypted:                 pulumi.Bool(true),
 		KmsKeyId:                         args.KMSKeyARN,
+		MasterUserSecretKmsKeyId:         args.KMSKeyARN,
 		DeletionProtection:               pulumi.Bool(args.DeletionProtection),
 		SkipFinalSnapshot:                pulumi.Bool(false),
 		FinalSnapshotIdentifier:          pulumi.String(args.FinalSnapshotIdentifier),
@@ -226,9 +228,16 @@ func (d *Database) connectGrant(a Account, user string) Grant {
 	}}
 }
 
-// secretGrant lets a role read the master password, and nothing else.
-func (d *Database) secretGrant() Grant {
-	return Grant{Sid: "ReadMasterSecret", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: pulumi.StringArray{d.MasterSecretARN}}
+// secretGrants let a role read the master password, and nothing else:
+// where the secret is under the stage key, reading it takes kms:Decrypt
+// on that key by the reader (Secrets Manager decrypts with the caller's
+// permissions: https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
+func (d *Database) secretGrants(key pulumi.StringPtrInput) []Grant {
+	g := []Grant{{Sid: "ReadMasterSecret", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: pulumi.StringArray{d.MasterSecretARN}}}
+	if key != nil {
+		g = append(g, Grant{Sid: "MasterSecretKey", Actions: []string{"kms:Decrypt"}, Resources: pulumi.StringArray{key.ToStringPtrOutput().Elem()}})
+	}
+	return g
 }
 
 // secretsEndpoint is the Secrets Manager interface endpoint: only the
@@ -306,7 +315,7 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		bucket:    bucket,
 		api:       storeRole{grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}, settings: as(env.APIDatabaseUser)},
 		erase:     storeRole{grants: []Grant{db.connectGrant(account, env.EraserDatabaseUser)}, settings: as(env.EraserDatabaseUser)},
-		migration: storeRole{grants: []Grant{db.secretGrant()}, settings: migrationSettings},
+		migration: storeRole{grants: db.secretGrants(key), settings: migrationSettings},
 		endpoint:  secretsEndpoint,
 		ready:     pulumi.StringMap{"cluster": db.ClusterResourceID, "writer": db.instance.Arn},
 		outputs:   pulumi.Map{"databaseEndpoint": db.Endpoint, "databaseSecurityGroupId": db.SecurityGroupID, "digestBucketName": bucket.Name},

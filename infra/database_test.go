@@ -46,6 +46,7 @@ func TestEachEngineCreatesOnlyItsOwnResources(t *testing.T) {
 
 // Mutant: database.go `IamDatabaseAuthenticationEnabled: pulumi.Bool(true)` -> `IamDatabaseAuthenticationEnabled: pulumi.Bool(false)`
 // Mutant: database.go `StorageEncrypted:                 pulumi.Bool(true)` -> `StorageEncrypted:                 pulumi.Bool(false)`
+// Mutant: database.go `MasterUserSecretKmsKeyId:         args.KMSKeyARN,` -> `MasterUserSecretKmsKeyId:         nil,`
 func TestAuroraClusterSettings(t *testing.T) {
 	d := aurora(t, nil)
 	c := d.one(t, "aws:rds/cluster:Cluster", "database").Inputs
@@ -73,6 +74,9 @@ func TestAuroraClusterSettings(t *testing.T) {
 	}
 	if !strings.HasPrefix(fmt.Sprint(c["kmsKeyId"]), "arn:aws:kms:") {
 		t.Errorf("kmsKeyId %v, want the stage's customer-managed key", c["kmsKeyId"])
+	}
+	if c["masterUserSecretKmsKeyId"] != c["kmsKeyId"] {
+		t.Errorf("the master secret's key %v, want the stage key %v", c["masterUserSecretKmsKeyId"], c["kmsKeyId"])
 	}
 	if _, ok := c["masterPassword"]; ok {
 		t.Error("the master password is in the program's inputs: it must be managed by AWS")
@@ -132,8 +136,8 @@ func TestFinalSnapshotsOutliveTheirKeyAndNeverCollide(t *testing.T) {
 		}
 	}
 	// On QLDB, deleting the ledger leaves nothing: the key need not stay.
-	prod := mustDeploy(t, "prod", nil)
-	if prod.one(t, "aws:kms/key:Key", "key").Retain {
+	qldb := mustDeploy(t, "qldb", map[string]string{"licences:kmsKey": "create"})
+	if qldb.one(t, "aws:kms/key:Key", "key").Retain {
 		t.Error("a QLDB stage keeps its key although nothing it encrypts outlives the stage")
 	}
 }

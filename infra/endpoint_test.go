@@ -107,7 +107,7 @@ func TestQLDBEndpointPolicyAdmitsOnlyFunctionRolesForTheirNeeds(t *testing.T) {
 	})
 }
 
-// Mutant: database.go `grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}` -> `grants: []Grant{db.connectGrant(account, env.APIDatabaseUser), db.secretGrant()}`
+// Mutant: database.go `grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}` -> `grants: []Grant{db.connectGrant(account, env.APIDatabaseUser), db.secretGrants(nil)[0]}`
 func TestSecretsEndpointAdmitsOnlyTheMigrationForItsSecret(t *testing.T) {
 	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
 		doc := policy(t, d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "secrets-endpoint"), "policy")
@@ -201,8 +201,8 @@ func TestEndpointPoliciesFollowWhatEachServiceTakes(t *testing.T) {
 	if p := d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "xray-endpoint").Inputs["policy"]; p != nil {
 		t.Errorf("the X-Ray endpoint has the policy %v although its service takes none", p)
 	}
-	if d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "qldb-endpoint").Inputs["policy"] == nil {
-		t.Error("the QLDB endpoint lost its policy")
+	if d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "secrets-endpoint").Inputs["policy"] == nil {
+		t.Error("the Secrets Manager endpoint lost its policy")
 	}
 	for stage, service := range map[string]string{"qldb": "qldb.session", "prod": "secretsmanager"} {
 		_, err := deployTo(t, &mocks{region: "eu-west-2", policyless: []string{service}}, stage, stackConfig(t, stage, nil))

@@ -96,7 +96,7 @@ func storeAccess(d *deployment) map[string][]string {
 				fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_digest", d.config.Region, testAccount),
 				"s3:GetObject on " + digestBucketARN(d) + "/ledger-digest.json", "s3:PutObject on " + digestBucketARN(d) + "/ledger-digest.json",
 			}, keyUse(d)...),
-			migrationPart: {"secretsmanager:GetSecretValue on " + secretARN},
+			migrationPart: append([]string{"secretsmanager:GetSecretValue on " + secretARN}, keyDecrypt(d)...),
 		}
 	}
 	return nil
@@ -118,6 +118,14 @@ func keyUse(d *deployment) []string {
 		key = fmt.Sprintf("arn:aws:kms:%s:%s:key/0d1b2c3d-0000-4000-8000-000000000000", d.config.Region, testAccount)
 	}
 	return []string{"kms:Decrypt on " + key, "kms:GenerateDataKey on " + key}
+}
+
+// keyDecrypt is decrypting with the stage key, where the stage has one.
+func keyDecrypt(d *deployment) []string {
+	if use := keyUse(d); use != nil {
+		return use[:1]
+	}
+	return nil
 }
 
 // rolePermissions are every permission a role holds, from all its inline
@@ -150,7 +158,7 @@ func rolePermissions(t *testing.T, d *deployment, roleName string) []string {
 // Mutant: ledger.go `Tables:  []string{qldbCreateTable, qldbCreateIndex},` -> `Tables:  []string{qldbCreateTable, qldbCreateIndex, qldbDelete},`
 // Mutant: ledger.go `Tables:  []string{qldbSelect, qldbUpdate, qldbHistoryFunction, qldbRedact},` -> `Tables:  []string{qldbSelect, qldbInsert, qldbUpdate, qldbHistoryFunction, qldbRedact},`
 // Mutant: database.go `erase:     storeRole{grants: []Grant{db.connectGrant(account, env.EraserDatabaseUser)}` -> `erase:     storeRole{grants: []Grant{db.connectGrant(account, env.APIDatabaseUser)}`
-// Mutant: role.go `Resources: pulumi.StringArray{args.Account.arn("ec2", "network-interface/*")}` -> `Resources: pulumi.StringArray{pulumi.String("*")}`
+// Mutant: role.go `Resources: pulumi.StringArray{args.Account.arn("ec2", "*/*")}` -> `Resources: pulumi.StringArray{pulumi.String("*")}`
 func TestRolePoliciesAreExactlyWhatEachFunctionNeeds(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		access := storeAccess(d)
@@ -164,7 +172,7 @@ func TestRolePoliciesAreExactlyWhatEachFunctionNeeds(t *testing.T) {
 				"xray:PutTraceSegments on *", "xray:PutTelemetryRecords on *",
 			)
 			for _, a := range manageENIActions {
-				want = append(want, fmt.Sprintf("%s on arn:aws:ec2:%s:%s:network-interface/*", a, d.config.Region, testAccount))
+				want = append(want, fmt.Sprintf("%s on arn:aws:ec2:%s:%s:*/*", a, d.config.Region, testAccount))
 			}
 			if got, want := rolePermissions(t, d, "licences-"+d.config.Stage+"-"+part+"-"+d.config.Region), sorted(want); !slices.Equal(got, want) {
 				t.Errorf("%s role may:%s", part, diffLines(got, want))

@@ -19,8 +19,12 @@ import (
 //   - ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets: allowed on "*"
 //     only.
 //   - ec2:DeleteNetworkInterface, AssignPrivateIpAddresses and
-//     UnassignPrivateIpAddresses: on the account's network interfaces in this
-//     region ("specify a unique resource ID, or include all resource IDs").
+//     UnassignPrivateIpAddresses: on every EC2 resource of the account in
+//     this region, in the form the Lambda guide documents ("Either specify
+//     a unique resource ID, or include all resource IDs, for example,
+//     arn:aws:ec2:us-west-2:123456789012:*/*"). The narrower
+//     network-interface/* is not that form, and Lambda is reported to
+//     refuse a role scoped otherwise at CreateFunction.
 var (
 	createENIActions   = []string{"ec2:CreateNetworkInterface"}
 	describeENIActions = []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}
@@ -77,7 +81,7 @@ func NewExecutionRole(ctx *pulumi.Context, name string, args ExecutionRoleArgs, 
 	r.grants = []Grant{
 		{Sid: "CreateNetworkInterfaces", Actions: createENIActions, Resources: pulumi.StringArray{pulumi.String("*")}},
 		{Sid: "DescribeNetwork", Actions: describeENIActions, Resources: pulumi.StringArray{pulumi.String("*")}},
-		{Sid: "ManageNetworkInterfaces", Actions: manageENIActions, Resources: pulumi.StringArray{args.Account.arn("ec2", "network-interface/*")}},
+		{Sid: "ManageNetworkInterfaces", Actions: manageENIActions, Resources: pulumi.StringArray{args.Account.arn("ec2", "*/*")}},
 	}
 	r.networkPolicy, err = iam.NewRolePolicy(ctx, name+"-network", &iam.RolePolicyArgs{
 		Role:   role.Name,

@@ -113,7 +113,9 @@ func TestStagesDifferAsPromised(t *testing.T) {
 	if slices.Contains(dev.names("aws:kms/key:Key"), "key") || !slices.Equal(prod.names("aws:kms/key:Key"), []string{"key"}) {
 		t.Error("stage key: want none in dev, one in prod, for everything")
 	}
-	if len(dev.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) != 1 || len(prod.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) != 2 {
+	// Each Aurora stage: Secrets Manager's interface endpoint and S3's
+	// gateway endpoint (the digests); prod adds X-Ray's.
+	if len(dev.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) != 2 || len(prod.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")) != 3 {
 		t.Error("endpoints: want Secrets Manager only in dev, Secrets Manager and X-Ray in prod")
 	}
 	if prod.config.MemoryMB <= dev.config.MemoryMB || prod.config.LogRetentionDays <= dev.config.LogRetentionDays {
