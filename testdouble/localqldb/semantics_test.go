@@ -364,3 +364,91 @@ func TestHistoryByVersionRange(t *testing.T) {
 		t.Errorf("an OR in a history query: %v, want it refused", err)
 	}
 }
+
+// With one source in FROM, a name the FROM clause does not bind is a field
+// of the source's rows, as QLDB runs SELECT * FROM VehicleRegistration
+// WHERE LicensePlateNumber = ?: in projections, in WHERE clauses of SELECT,
+// UPDATE, DELETE and history(), with or without an alias. The names the
+// FROM clause binds (alias, BY alias) stay what they are.
+func TestUnqualifiedNamesAreTheSourcesFields(t *testing.T) {
+	_, connect := startWire(t, Options{})
+	w := connect()
+	w.run("CREATE TABLE Licences", "CREATE TABLE Other")
+	w.run("CREATE INDEX ON Licences (email)")
+	x := w.begin()
+	ids := x.must("INSERT INTO Licences << ?, ? >>", `{email: "ann@example.com", plan: "pro", n: {v: 1}}`, `{email: "bob@example.com", plan: "free"}`)
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+	annID, _ := ids[0].get("documentId")
+
+	x = w.begin()
+	for _, tc := range []struct {
+		statement, param string
+		want             []string
+	}{
+		{"SELECT * FROM Licences WHERE email = ?", `"ann@example.com"`, []string{`{email:"ann@example.com",plan:"pro",n:{v:1}}`}},
+		{"SELECT email FROM Licences WHERE email = ?", `"ann@example.com"`, []string{`{email:"ann@example.com"}`}},
+		{"SELECT email, n.v FROM Licences AS l WHERE plan = ?", `"pro"`, []string{`{email:"ann@example.com",v:1}`}},
+		{"SELECT email FROM Licences l WHERE l.plan = ?", `"free"`, []string{`{email:"bob@example.com"}`}},
+		{"SELECT email, lid FROM Licences BY lid WHERE lid = ?", `"` + annID.text + `"`, []string{`{email:"ann@example.com",lid:"` + annID.text + `"}`}},
+		{"SELECT n FROM Licences WHERE email = ?", `"bob@example.com"`, []string{`{}`}},
+		{"SELECT * FROM Licences WHERE nothing = ?", `"pro"`, nil},
+		{"SELECT data.email FROM history(Licences) WHERE metadata.id = ?", `"` + annID.text + `"`, []string{`{email:"ann@example.com"}`}},
+	} {
+		rows := x.must(tc.statement, tc.param)
+		var got []string
+		for _, r := range rows {
+			got = append(got, strings.Join(strings.Fields(text(t, r)), ""))
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s with %s: %v, want %v", tc.statement, tc.param, got, tc.want)
+		}
+	}
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	x = w.begin()
+	if rows := x.must("UPDATE Licences AS l SET l.plan = n WHERE email = ?", `"ann@example.com"`); len(rows) != 1 {
+		t.Errorf("UPDATE … WHERE email = ? changed %d documents, want 1", len(rows))
+	}
+	if rows := x.must("DELETE FROM Licences WHERE email = ?", `"bob@example.com"`); len(rows) != 1 {
+		t.Errorf("DELETE … WHERE email = ? removed %d documents, want 1", len(rows))
+	}
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+	rows := w.begin().must("SELECT plan FROM Licences")
+	if len(rows) != 1 || strings.Join(strings.Fields(text(t, rows[0])), "") != `{plan:{v:1}}` {
+		t.Errorf("after UPDATE and DELETE: %d rows, first %v", len(rows), rows)
+	}
+
+	// An unqualified indexed field is an indexed lookup, as the qualified
+	// one is: it does not conflict with an insert it cannot match.
+	other := connect()
+	lookup := w.begin()
+	lookup.must("SELECT * FROM Licences WHERE email = ?", `"cat@example.com"`)
+	ins := other.begin()
+	ins.must("INSERT INTO Licences ?", `{email: "dan@example.com"}`)
+	if err := ins.commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := lookup.commit(); err != nil {
+		t.Errorf("an unqualified indexed lookup conflicted with an insert it cannot match: %v", err)
+	}
+
+	// Refused, never guessed: a second source, beside which an unqualified
+	// name would be ambiguous, and a name that is also a table's.
+	for statement, want := range map[string]string{
+		"SELECT * FROM Licences, Other WHERE email = ?":           "does not support joins",
+		"SELECT * FROM Licences AS l, Other AS o WHERE email = ?": "does not support joins",
+		"SELECT * FROM Licences AS l WHERE Licences.email = ?":    `"Licences", which names a table`,
+		"SELECT Other FROM Licences WHERE email = ?":              `"Other", which names a table`,
+	} {
+		_, err := w.begin().exec(statement, `"ann@example.com"`)
+		if err == nil || err.Type != "BadRequestException" || !strings.Contains(err.Message, want) {
+			t.Errorf("%s: %v, want a BadRequestException saying %q", statement, err, want)
+		}
+	}
+}

@@ -21,7 +21,10 @@ import (
 // each with an optional alias (and, for a table, a BY alias for the
 // document id); a condition is comparisons (= <> != < <= > >=) joined by
 // AND; an operand is a path, a parameter (?), or a literal: a 'string', a
-// number, NULL, MISSING, TRUE, FALSE or an Ion value in backquotes.
+// number, NULL, MISSING, TRUE, FALSE or an Ion value in backquotes. A path
+// starts from the source's alias or BY alias, or else, unqualified, from
+// the source itself: WHERE email = ? reads the field email of the one
+// source (see resolve).
 //
 // Text that is not PartiQL is a syntax error; PartiQL outside this subset
 // (OR, ORDER BY, joins, functions, …) is refused as unsupported. Neither
@@ -428,7 +431,9 @@ func (p *parser) selectStmt() (statement, error) {
 		return nil, err
 	}
 	if p.peek().text == "," {
-		return nil, &unsupportedError{"joins"}
+		// Beside a second source an unqualified name would be ambiguous;
+		// the local ledger runs statements with one source only.
+		return nil, &unsupportedError{"joins (a second source in FROM)"}
 	}
 	where, err := p.where()
 	return selectStmt{items, from, where}, err
