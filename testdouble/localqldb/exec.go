@@ -589,11 +589,13 @@ func (l *ledger) createIndex(t *txn, tableName, f string) ([]*value, error) {
 	if len(tab.indexes) >= maxIndexesPerTable {
 		return nil, limitExceeded("Table %s has %d indexes: a table may have at most 5", tableName, len(tab.indexes))
 	}
+	id := docid.New() // system-assigned, as QLDB assigns every index an id
 	t.ddl = append(t.ddl, func(l *ledger) error {
 		if slicesContains(tab.indexes, f) {
 			return badRequest("Index on %s already exists", f)
 		}
 		tab.indexes = append(tab.indexes, f)
+		tab.indexIDs = append(tab.indexIDs, id)
 		return nil
 	})
 	t.hasDDL = true

@@ -452,3 +452,85 @@ func TestUnqualifiedNamesAreTheSourcesFields(t *testing.T) {
 		}
 	}
 }
+
+// information_schema.user_tables is QLDB's catalog, read only: one row per
+// table with its id, name, indexes (id, expression, status) and status, in
+// the order QLDB documents them, projected and filtered as any source.
+func TestCatalogIsQLDBs(t *testing.T) {
+	_, connect := startWire(t, Options{})
+	w := connect()
+	x := w.begin()
+	created := x.must("CREATE TABLE People")
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+	tableID, _ := created[0].get("tableId")
+	w.run("CREATE TABLE Licences", "CREATE INDEX ON People (name)")
+
+	x = w.begin()
+	rows := x.must("SELECT * FROM information_schema.user_tables WHERE name = 'People'")
+	if len(rows) != 1 {
+		t.Fatalf("%d catalog rows for People, want 1", len(rows))
+	}
+	var names []string
+	for _, f := range rows[0].fields {
+		names = append(names, f.name)
+	}
+	if strings.Join(names, ",") != "tableId,name,indexes,status" {
+		t.Errorf("catalog row fields %v, want tableId, name, indexes, status", names)
+	}
+	if id, _ := rows[0].get("tableId"); id == nil || id.text != tableID.text {
+		t.Errorf("catalog tableId %s, want the id CREATE TABLE returned, %s", text(t, id), tableID.text)
+	}
+	indexes, _ := rows[0].get("indexes")
+	if indexes == nil || len(indexes.items) != 1 {
+		t.Fatalf("People's indexes: %s", text(t, indexes))
+	}
+	index := indexes.items[0]
+	indexID, _ := index.get("indexId")
+	expr, _ := index.get("expr")
+	status, _ := index.get("status")
+	if indexID == nil || len(indexID.text) != 22 || expr == nil || expr.text != "[name]" || status == nil || status.text != "ONLINE" {
+		t.Errorf("People's index: %s, want a 22-character id, expr [name], status ONLINE", text(t, index))
+	}
+
+	for _, tc := range []struct {
+		statement string
+		params    []string
+		want      string
+	}{
+		{"SELECT name FROM information_schema.user_tables WHERE status = 'ACTIVE'", nil, `{name:"Licences"} {name:"People"}`},
+		{"SELECT t.name, t.status FROM information_schema.user_tables AS t WHERE t.name = ?", []string{`"Licences"`}, `{name:"Licences",status:"ACTIVE"}`},
+		{"SELECT tableId FROM information_schema.user_tables WHERE name = ?", []string{`"People"`}, `{tableId:"` + tableID.text + `"}`},
+		{"SELECT name FROM information_schema.user_tables WHERE status = 'INACTIVE'", nil, ``},
+	} {
+		var got []string
+		for _, r := range x.must(tc.statement, tc.params...) {
+			got = append(got, strings.Join(strings.Fields(text(t, r)), ""))
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: %v, want %s", tc.statement, got, tc.want)
+		}
+	}
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	for statement, want := range map[string]string{
+		"INSERT INTO information_schema.user_tables ?":                                   "only supported in the default user view",
+		"UPDATE information_schema.user_tables AS t SET t.status = 'INACTIVE'":           "only supported in the default user view",
+		"DELETE FROM information_schema.user_tables":                                     "only supported in the default user view",
+		"DELETE FROM history(People) AS h":                                               "only supported in the default user view",
+		"SELECT * FROM information_schema.tables":                                        "does not support information_schema.tables",
+		"SELECT information_schema.user_tables.name FROM information_schema.user_tables": "which names a table",
+	} {
+		var params []string
+		if strings.Contains(statement, "?") {
+			params = []string{`{name: "x"}`}
+		}
+		_, err := w.begin().exec(statement, params...)
+		if err == nil || err.Type != "BadRequestException" || !strings.Contains(err.Message, want) {
+			t.Errorf("%s: %v, want a BadRequestException saying %q", statement, err, want)
+		}
+	}
+}

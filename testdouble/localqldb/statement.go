@@ -1,6 +1,7 @@
 package localqldb
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -468,6 +469,12 @@ func (p *parser) source(anyKind bool) (source, error) {
 			return s, &unsupportedError{"information_schema." + table}
 		}
 		s.kind, s.table = fromCatalog, "information_schema.user_tables"
+	case !anyKind && (strings.EqualFold(name, "history") && p.peek().text == "(" ||
+		strings.EqualFold(name, "information_schema") && p.peek().text == "."):
+		// The catalog and history are read only: "DML statements are only
+		// supported in the default user view"
+		// (https://docs.aws.amazon.com/qldb/latest/developerguide/ql-reference.update.html).
+		return s, errors.New("DML statements are only supported in the default user view: " + name + " is read only")
 	default:
 		if p.peek().text == "(" {
 			return s, &unsupportedError{"functions as sources"}
@@ -603,6 +610,12 @@ func (p *parser) insertStmt() (statement, error) {
 	table, err := p.name()
 	if err != nil {
 		return nil, err
+	}
+	if strings.EqualFold(table, "information_schema") && p.peek().text == "." {
+		// As for UPDATE and DELETE: the catalog is read only
+		// (https://docs.aws.amazon.com/qldb/latest/developerguide/ql-reference.insert.html:
+		// "DML statements are only supported in the default user view").
+		return nil, errors.New("DML statements are only supported in the default user view: information_schema is read only")
 	}
 	if p.keyword("AS") || p.peek().kind == tIdent {
 		return nil, &unsupportedError{"INSERT with an alias"}
