@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,5 +168,28 @@ func TestConcurrentWritersConflict(t *testing.T) {
 	}
 	if p.Age != n {
 		t.Errorf("age = %d after %d increments", p.Age, n)
+	}
+}
+
+// The official driver lists tables with its own statement, SELECT name FROM
+// information_schema.user_tables WHERE status = 'ACTIVE': the local ledger
+// answers it as QLDB does, with the active tables' names.
+func TestGetTableNamesThroughTheDriver(t *testing.T) {
+	_, d := newDriver(t, Options{})
+	ctx := context.Background()
+	names, err := d.GetTableNames(ctx)
+	if err != nil || len(names) != 0 {
+		t.Fatalf("an empty ledger's tables: %v, %v", names, err)
+	}
+	exec(t, d, "CREATE TABLE People")
+	exec(t, d, "CREATE TABLE Licences")
+	exec(t, d, "CREATE INDEX ON People (name)")
+	names, err = d.GetTableNames(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	if strings.Join(names, ",") != "Licences,People" {
+		t.Errorf("GetTableNames = %v, want [Licences People]", names)
 	}
 }

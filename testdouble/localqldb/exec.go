@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 
 	"github.com/amzn/ion-go/ion"
 
@@ -83,6 +84,10 @@ func (l *ledger) execute(t *txn, text string, params []param) ([][]byte, error) 
 
 // run carries out a parsed statement. l.mu is held.
 func (l *ledger) run(t *txn, st statement, args []*value) ([]*value, error) {
+	st, err := l.resolve(st)
+	if err != nil {
+		return nil, err
+	}
 	switch s := st.(type) {
 	case selectStmt:
 		return l.selectRows(t, s, args)
@@ -103,6 +108,103 @@ func (l *ledger) run(t *txn, st statement, args []*value) ([]*value, error) {
 		return l.redact(t, s, args)
 	}
 	return nil, badRequest("unsupported statement")
+}
+
+// resolve qualifies every unqualified name in a statement with its source,
+// as QLDB does: a path whose first name the FROM clause binds (the source's
+// alias, or its BY alias) starts from that binding; any other first name is
+// a field of the source's rows. So SELECT * FROM VehicleRegistration WHERE
+// LicensePlateNumber = ?, in QLDB's own examples
+// (https://docs.aws.amazon.com/qldb/latest/developerguide/working.userdata.html),
+// reads each document's LicensePlateNumber, and the drivers' table listing,
+// SELECT name FROM information_schema.user_tables WHERE status = 'ACTIVE'
+// (https://docs.aws.amazon.com/qldb/latest/developerguide/working.catalog.html),
+// each catalog row's name and status. This needs exactly one source, which
+// every statement the parser accepts has: it refuses a second, beside which
+// an unqualified name would be ambiguous. A first name that is a table's
+// (or information_schema) is refused too: PartiQL resolves a name that is
+// not a variable to the database name it names, if any
+// (https://partiql.org/assets/PartiQL-Specification.pdf, scoping rules),
+// and what QLDB then makes of a table in an expression is not documented.
+// Every path that leaves resolve starts from a binding, so the statement's
+// reads classify (lookup, historyRead) as the qualified text would.
+func (l *ledger) resolve(st statement) (statement, error) {
+	var err error
+	switch s := st.(type) {
+	case selectStmt:
+		if s.items, err = l.qualifyAll(s.from, s.items); err != nil {
+			return nil, err
+		}
+		s.where, err = l.qualifyWhere(s.from, s.where)
+		return s, err
+	case updateStmt:
+		sets := make([]assignment, len(s.sets))
+		for i, a := range s.sets {
+			// A SET target is a place in the document, not a value: it
+			// stays as written, and update refuses what is not alias.field.
+			sets[i] = a
+			if sets[i].value, err = l.qualifyOperand(s.from, a.value); err != nil {
+				return nil, err
+			}
+		}
+		s.sets = sets
+		s.where, err = l.qualifyWhere(s.from, s.where)
+		return s, err
+	case deleteStmt:
+		s.where, err = l.qualifyWhere(s.from, s.where)
+		return s, err
+	}
+	return st, nil
+}
+
+// qualify is resolve for one path.
+func (l *ledger) qualify(from source, p path) (path, error) {
+	if p[0] == from.alias || from.by != "" && p[0] == from.by {
+		return p, nil
+	}
+	if _, isTable := l.tables[p[0]]; isTable || strings.EqualFold(p[0], "information_schema") {
+		return nil, badRequest("%s", (&unsupportedError{fmt.Sprintf("the name %q, which names a table, as a field of %s: qualify it with the source's alias", p[0], from.alias)}).Error())
+	}
+	return append(path{from.alias}, p...), nil
+}
+
+func (l *ledger) qualifyAll(from source, paths []path) ([]path, error) {
+	if paths == nil {
+		return nil, nil // SELECT *
+	}
+	out := make([]path, len(paths))
+	for i, p := range paths {
+		q, err := l.qualify(from, p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = q
+	}
+	return out, nil
+}
+
+func (l *ledger) qualifyOperand(from source, o operand) (operand, error) {
+	if o.path == nil {
+		return o, nil
+	}
+	var err error
+	o.path, err = l.qualify(from, o.path)
+	return o, err
+}
+
+func (l *ledger) qualifyWhere(from source, where []comparison) ([]comparison, error) {
+	out := make([]comparison, len(where))
+	for i, c := range where {
+		var err error
+		if c.left, err = l.qualifyOperand(from, c.left); err != nil {
+			return nil, err
+		}
+		if c.right, err = l.qualifyOperand(from, c.right); err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
 }
 
 // row is one thing a condition is evaluated on: a document (with its id)
@@ -487,11 +589,13 @@ func (l *ledger) createIndex(t *txn, tableName, f string) ([]*value, error) {
 	if len(tab.indexes) >= maxIndexesPerTable {
 		return nil, limitExceeded("Table %s has %d indexes: a table may have at most 5", tableName, len(tab.indexes))
 	}
+	id := docid.New() // system-assigned, as QLDB assigns every index an id
 	t.ddl = append(t.ddl, func(l *ledger) error {
 		if slicesContains(tab.indexes, f) {
 			return badRequest("Index on %s already exists", f)
 		}
 		tab.indexes = append(tab.indexes, f)
+		tab.indexIDs = append(tab.indexIDs, id)
 		return nil
 	})
 	t.hasDDL = true

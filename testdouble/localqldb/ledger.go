@@ -47,11 +47,12 @@ type ledger struct {
 }
 
 type table struct {
-	id      string
-	name    string
-	indexes []string // indexed top-level fields
-	docs    map[string]*document
-	order   []string // document ids, in the order inserted
+	id       string
+	name     string
+	indexes  []string // indexed top-level fields
+	indexIDs []string // each index's system-assigned id, as indexes
+	docs     map[string]*document
+	order    []string // document ids, in the order inserted
 }
 
 type document struct {
@@ -343,8 +344,13 @@ func (l *ledger) table(name string) (*table, error) {
 
 func (l *ledger) activeTables() int { return len(l.tables) }
 
-// catalog is information_schema.user_tables: each table with its indexes.
-// l.mu is held.
+// catalog is information_schema.user_tables, one row per table as QLDB
+// documents it (https://docs.aws.amazon.com/qldb/latest/developerguide/working.catalog.html):
+// tableId, name, indexes (each with its indexId, expr "[field]" and
+// status) and status. Every table is ACTIVE, as the local ledger has no
+// DROP TABLE, and every index ONLINE: the local ledger builds an index when
+// its transaction commits, where QLDB shows one on a table with documents
+// as BUILDING for a while.
 func (l *ledger) catalog() []*value {
 	names := make([]string, 0, len(l.tables))
 	for n := range l.tables {
@@ -355,12 +361,12 @@ func (l *ledger) catalog() []*value {
 	for _, n := range names {
 		tab := l.tables[n]
 		indexes := ionList()
-		for _, f := range tab.indexes {
+		for i, f := range tab.indexes {
 			indexes.items = append(indexes.items, ionStruct(
-				field{"indexId", ionString(tab.id + "-" + f)}, field{"expr", ionString("[" + f + "]")}, field{"status", ionString("ONLINE")}))
+				field{"indexId", ionString(tab.indexIDs[i])}, field{"expr", ionString("[" + f + "]")}, field{"status", ionString("ONLINE")}))
 		}
-		rows = append(rows, ionStruct(field{"name", ionString(tab.name)}, field{"tableId", ionString(tab.id)},
-			field{"status", ionString("ACTIVE")}, field{"indexes", indexes}))
+		rows = append(rows, ionStruct(field{"tableId", ionString(tab.id)}, field{"name", ionString(tab.name)},
+			field{"indexes", indexes}, field{"status", ionString("ACTIVE")}))
 	}
 	return rows
 }

@@ -364,3 +364,173 @@ func TestHistoryByVersionRange(t *testing.T) {
 		t.Errorf("an OR in a history query: %v, want it refused", err)
 	}
 }
+
+// With one source in FROM, a name the FROM clause does not bind is a field
+// of the source's rows, as QLDB runs SELECT * FROM VehicleRegistration
+// WHERE LicensePlateNumber = ?: in projections, in WHERE clauses of SELECT,
+// UPDATE, DELETE and history(), with or without an alias. The names the
+// FROM clause binds (alias, BY alias) stay what they are.
+func TestUnqualifiedNamesAreTheSourcesFields(t *testing.T) {
+	_, connect := startWire(t, Options{})
+	w := connect()
+	w.run("CREATE TABLE Licences", "CREATE TABLE Other")
+	w.run("CREATE INDEX ON Licences (email)")
+	x := w.begin()
+	ids := x.must("INSERT INTO Licences << ?, ? >>", `{email: "ann@example.com", plan: "pro", n: {v: 1}}`, `{email: "bob@example.com", plan: "free"}`)
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+	annID, _ := ids[0].get("documentId")
+
+	x = w.begin()
+	for _, tc := range []struct {
+		statement, param string
+		want             []string
+	}{
+		{"SELECT * FROM Licences WHERE email = ?", `"ann@example.com"`, []string{`{email:"ann@example.com",plan:"pro",n:{v:1}}`}},
+		{"SELECT email FROM Licences WHERE email = ?", `"ann@example.com"`, []string{`{email:"ann@example.com"}`}},
+		{"SELECT email, n.v FROM Licences AS l WHERE plan = ?", `"pro"`, []string{`{email:"ann@example.com",v:1}`}},
+		{"SELECT email FROM Licences l WHERE l.plan = ?", `"free"`, []string{`{email:"bob@example.com"}`}},
+		{"SELECT email, lid FROM Licences BY lid WHERE lid = ?", `"` + annID.text + `"`, []string{`{email:"ann@example.com",lid:"` + annID.text + `"}`}},
+		{"SELECT n FROM Licences WHERE email = ?", `"bob@example.com"`, []string{`{}`}},
+		{"SELECT * FROM Licences WHERE nothing = ?", `"pro"`, nil},
+		{"SELECT data.email FROM history(Licences) WHERE metadata.id = ?", `"` + annID.text + `"`, []string{`{email:"ann@example.com"}`}},
+	} {
+		rows := x.must(tc.statement, tc.param)
+		var got []string
+		for _, r := range rows {
+			got = append(got, strings.Join(strings.Fields(text(t, r)), ""))
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s with %s: %v, want %v", tc.statement, tc.param, got, tc.want)
+		}
+	}
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	x = w.begin()
+	if rows := x.must("UPDATE Licences AS l SET l.plan = n WHERE email = ?", `"ann@example.com"`); len(rows) != 1 {
+		t.Errorf("UPDATE … WHERE email = ? changed %d documents, want 1", len(rows))
+	}
+	if rows := x.must("DELETE FROM Licences WHERE email = ?", `"bob@example.com"`); len(rows) != 1 {
+		t.Errorf("DELETE … WHERE email = ? removed %d documents, want 1", len(rows))
+	}
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+	rows := w.begin().must("SELECT plan FROM Licences")
+	if len(rows) != 1 || strings.Join(strings.Fields(text(t, rows[0])), "") != `{plan:{v:1}}` {
+		t.Errorf("after UPDATE and DELETE: %d rows, first %v", len(rows), rows)
+	}
+
+	// An unqualified indexed field is an indexed lookup, as the qualified
+	// one is: it does not conflict with an insert it cannot match.
+	other := connect()
+	lookup := w.begin()
+	lookup.must("SELECT * FROM Licences WHERE email = ?", `"cat@example.com"`)
+	ins := other.begin()
+	ins.must("INSERT INTO Licences ?", `{email: "dan@example.com"}`)
+	if err := ins.commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := lookup.commit(); err != nil {
+		t.Errorf("an unqualified indexed lookup conflicted with an insert it cannot match: %v", err)
+	}
+
+	// Refused, never guessed: a second source, beside which an unqualified
+	// name would be ambiguous, and a name that is also a table's.
+	for statement, want := range map[string]string{
+		"SELECT * FROM Licences, Other WHERE email = ?":           "does not support joins",
+		"SELECT * FROM Licences AS l, Other AS o WHERE email = ?": "does not support joins",
+		"SELECT * FROM Licences AS l WHERE Licences.email = ?":    `"Licences", which names a table`,
+		"SELECT Other FROM Licences WHERE email = ?":              `"Other", which names a table`,
+	} {
+		_, err := w.begin().exec(statement, `"ann@example.com"`)
+		if err == nil || err.Type != "BadRequestException" || !strings.Contains(err.Message, want) {
+			t.Errorf("%s: %v, want a BadRequestException saying %q", statement, err, want)
+		}
+	}
+}
+
+// information_schema.user_tables is QLDB's catalog, read only: one row per
+// table with its id, name, indexes (id, expression, status) and status, in
+// the order QLDB documents them, projected and filtered as any source.
+func TestCatalogIsQLDBs(t *testing.T) {
+	_, connect := startWire(t, Options{})
+	w := connect()
+	x := w.begin()
+	created := x.must("CREATE TABLE People")
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+	tableID, _ := created[0].get("tableId")
+	w.run("CREATE TABLE Licences", "CREATE INDEX ON People (name)")
+
+	x = w.begin()
+	rows := x.must("SELECT * FROM information_schema.user_tables WHERE name = 'People'")
+	if len(rows) != 1 {
+		t.Fatalf("%d catalog rows for People, want 1", len(rows))
+	}
+	var names []string
+	for _, f := range rows[0].fields {
+		names = append(names, f.name)
+	}
+	if strings.Join(names, ",") != "tableId,name,indexes,status" {
+		t.Errorf("catalog row fields %v, want tableId, name, indexes, status", names)
+	}
+	if id, _ := rows[0].get("tableId"); id == nil || id.text != tableID.text {
+		t.Errorf("catalog tableId %s, want the id CREATE TABLE returned, %s", text(t, id), tableID.text)
+	}
+	indexes, _ := rows[0].get("indexes")
+	if indexes == nil || len(indexes.items) != 1 {
+		t.Fatalf("People's indexes: %s", text(t, indexes))
+	}
+	index := indexes.items[0]
+	indexID, _ := index.get("indexId")
+	expr, _ := index.get("expr")
+	status, _ := index.get("status")
+	if indexID == nil || len(indexID.text) != 22 || expr == nil || expr.text != "[name]" || status == nil || status.text != "ONLINE" {
+		t.Errorf("People's index: %s, want a 22-character id, expr [name], status ONLINE", text(t, index))
+	}
+
+	for _, tc := range []struct {
+		statement string
+		params    []string
+		want      string
+	}{
+		{"SELECT name FROM information_schema.user_tables WHERE status = 'ACTIVE'", nil, `{name:"Licences"} {name:"People"}`},
+		{"SELECT t.name, t.status FROM information_schema.user_tables AS t WHERE t.name = ?", []string{`"Licences"`}, `{name:"Licences",status:"ACTIVE"}`},
+		{"SELECT tableId FROM information_schema.user_tables WHERE name = ?", []string{`"People"`}, `{tableId:"` + tableID.text + `"}`},
+		{"SELECT name FROM information_schema.user_tables WHERE status = 'INACTIVE'", nil, ``},
+	} {
+		var got []string
+		for _, r := range x.must(tc.statement, tc.params...) {
+			got = append(got, strings.Join(strings.Fields(text(t, r)), ""))
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: %v, want %s", tc.statement, got, tc.want)
+		}
+	}
+	if err := x.commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	for statement, want := range map[string]string{
+		"INSERT INTO information_schema.user_tables ?":                                   "only supported in the default user view",
+		"UPDATE information_schema.user_tables AS t SET t.status = 'INACTIVE'":           "only supported in the default user view",
+		"DELETE FROM information_schema.user_tables":                                     "only supported in the default user view",
+		"DELETE FROM history(People) AS h":                                               "only supported in the default user view",
+		"SELECT * FROM information_schema.tables":                                        "does not support information_schema.tables",
+		"SELECT information_schema.user_tables.name FROM information_schema.user_tables": "which names a table",
+	} {
+		var params []string
+		if strings.Contains(statement, "?") {
+			params = []string{`{name: "x"}`}
+		}
+		_, err := w.begin().exec(statement, params...)
+		if err == nil || err.Type != "BadRequestException" || !strings.Contains(err.Message, want) {
+			t.Errorf("%s: %v, want a BadRequestException saying %q", statement, err, want)
+		}
+	}
+}

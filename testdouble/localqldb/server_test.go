@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,5 +175,104 @@ func TestRequestsMustBeSignedAsAWSRequires(t *testing.T) {
 		if status != tc.status || !strings.HasSuffix(typ, tc.typ) {
 			t.Errorf("%s: %d %q, want %d %q", tc.name, status, typ, tc.status, tc.typ)
 		}
+	}
+}
+
+// A request signed as the official Node driver's SDK (aws-sdk v2 for
+// JavaScript) signs it, over host;x-amz-content-sha256;x-amz-date;
+// x-amz-target only, without content-length, is served, as AWS serves it;
+// the same request changed in anything it signed is refused.
+func TestSignatureCoversOnlyTheHeadersTheClientSigned(t *testing.T) {
+	hs := httptest.NewServer(New(Options{LedgerName: "test"}))
+	defer hs.Close()
+	body := []byte(`{"StartSession":{"LedgerName":"test"}}`)
+	// signed is a request signed without content-length: the SDK signer
+	// signs it only when the request's length is known, and signs every
+	// header set, so the request carries exactly the headers to sign.
+	signed := func(region string) *http.Request {
+		req, err := http.NewRequest(http.MethodPost, hs.URL, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(body)
+		req.Header.Set("X-Amz-Target", "QLDBSession.SendCommand")
+		req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+		length := req.ContentLength
+		req.ContentLength = -1
+		creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey}
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "qldb", region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// Sent with its length and a content type, neither of them signed.
+		req.ContentLength = length
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		return req
+	}
+	send := func(req *http.Request) (int, string) {
+		status, out := do(t, req)
+		typ, _ := out["__type"].(string)
+		return status, typ[strings.LastIndex(typ, "#")+1:]
+	}
+
+	req := signed("eu-west-2")
+	auth := req.Header.Get("Authorization")
+	if !strings.Contains(auth, "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-target,") {
+		t.Fatalf("the request is not signed as the Node driver signs it: %s", auth)
+	}
+	if status, typ := send(req); status != http.StatusOK {
+		t.Fatalf("a request signed without content-length: %d %s, want 200", status, typ)
+	}
+	req = signed("eu-west-2")
+	req.Header.Set("Content-Type", "application/json")
+	if status, typ := send(req); status != http.StatusOK {
+		t.Errorf("a header the client did not sign changed: %d %s, want 200", status, typ)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		change func(*http.Request)
+		status int
+		typ    string
+	}{
+		{"one byte of the signature changed", func(r *http.Request) {
+			a := r.Header.Get("Authorization")
+			last := a[len(a)-1]
+			r.Header.Set("Authorization", a[:len(a)-1]+map[bool]string{true: "1", false: "0"}[last == '0'])
+		}, 403, "InvalidSignatureException"},
+		{"the body changed after signing", func(r *http.Request) {
+			changed := bytes.Replace(body, []byte(`"test"`), []byte(`"tesu"`), 1)
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(changed)), int64(len(changed))
+		}, 403, "InvalidSignatureException"},
+		{"the body and its declared hash changed after signing", func(r *http.Request) {
+			changed := bytes.Replace(body, []byte(`"test"`), []byte(`"tesu"`), 1)
+			sum := sha256.Sum256(changed)
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(changed)), int64(len(changed))
+			r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+		}, 403, "InvalidSignatureException"},
+		{"another region in the credential scope", func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/eu-west-2/", "/eu-west-1/", 1))
+		}, 403, "InvalidSignatureException"},
+		{"the signed host altered", func(r *http.Request) {
+			r.Host = strings.Replace(r.URL.Host, "127.0.0.1", "localhost", 1)
+		}, 403, "InvalidSignatureException"},
+		{"the signed x-amz-date altered", func(r *http.Request) {
+			at, _ := time.Parse(amzDateLayout, r.Header.Get("X-Amz-Date"))
+			r.Header.Set("X-Amz-Date", at.Add(time.Second).Format(amzDateLayout))
+		}, 403, "InvalidSignatureException"},
+		{"host left out of SignedHeaders", func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "SignedHeaders=host;", "SignedHeaders=", 1))
+		}, 400, "IncompleteSignatureException"},
+		{"x-amz-date left out of SignedHeaders", func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-amz-date;", ";", 1))
+		}, 400, "IncompleteSignatureException"},
+	} {
+		req := signed("eu-west-2")
+		tc.change(req)
+		if status, typ := send(req); status != tc.status || typ != tc.typ {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, status, typ, tc.status, tc.typ)
+		}
+	}
+	if status, typ := send(signed("us-east-1")); status != http.StatusOK {
+		t.Errorf("a request signed for another region throughout: %d %s, want 200 (the local ledger serves any region)", status, typ)
 	}
 }

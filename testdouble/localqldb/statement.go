@@ -1,6 +1,7 @@
 package localqldb
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -21,7 +22,10 @@ import (
 // each with an optional alias (and, for a table, a BY alias for the
 // document id); a condition is comparisons (= <> != < <= > >=) joined by
 // AND; an operand is a path, a parameter (?), or a literal: a 'string', a
-// number, NULL, MISSING, TRUE, FALSE or an Ion value in backquotes.
+// number, NULL, MISSING, TRUE, FALSE or an Ion value in backquotes. A path
+// starts from the source's alias or BY alias, or else, unqualified, from
+// the source itself: WHERE email = ? reads the field email of the one
+// source (see resolve).
 //
 // Text that is not PartiQL is a syntax error; PartiQL outside this subset
 // (OR, ORDER BY, joins, functions, …) is refused as unsupported. Neither
@@ -428,7 +432,9 @@ func (p *parser) selectStmt() (statement, error) {
 		return nil, err
 	}
 	if p.peek().text == "," {
-		return nil, &unsupportedError{"joins"}
+		// Beside a second source an unqualified name would be ambiguous;
+		// the local ledger runs statements with one source only.
+		return nil, &unsupportedError{"joins (a second source in FROM)"}
 	}
 	where, err := p.where()
 	return selectStmt{items, from, where}, err
@@ -463,6 +469,12 @@ func (p *parser) source(anyKind bool) (source, error) {
 			return s, &unsupportedError{"information_schema." + table}
 		}
 		s.kind, s.table = fromCatalog, "information_schema.user_tables"
+	case !anyKind && (strings.EqualFold(name, "history") && p.peek().text == "(" ||
+		strings.EqualFold(name, "information_schema") && p.peek().text == "."):
+		// The catalog and history are read only: "DML statements are only
+		// supported in the default user view"
+		// (https://docs.aws.amazon.com/qldb/latest/developerguide/ql-reference.update.html).
+		return s, errors.New("DML statements are only supported in the default user view: " + name + " is read only")
 	default:
 		if p.peek().text == "(" {
 			return s, &unsupportedError{"functions as sources"}
@@ -598,6 +610,12 @@ func (p *parser) insertStmt() (statement, error) {
 	table, err := p.name()
 	if err != nil {
 		return nil, err
+	}
+	if strings.EqualFold(table, "information_schema") && p.peek().text == "." {
+		// As for UPDATE and DELETE: the catalog is read only
+		// (https://docs.aws.amazon.com/qldb/latest/developerguide/ql-reference.insert.html:
+		// "DML statements are only supported in the default user view").
+		return nil, errors.New("DML statements are only supported in the default user view: information_schema is read only")
 	}
 	if p.keyword("AS") || p.peek().kind == tIdent {
 		return nil, &unsupportedError{"INSERT with an alias"}
