@@ -1,8 +1,10 @@
 // Package deploy drives a stage of the licence stack from Go, as `pulumi up`
-// does by hand: Preview, Up, Refresh, Destroy and Outputs, over a workspace
-// rooted at the project with its Pulumi.<stage>.yaml as it is. The program
-// runs in this process (the Automation API's inline program), so the Pulumi
-// CLI is the only other thing needed.
+// does by hand: Preview, Up, Refresh, Destroy and Outputs, with the
+// project's Pulumi.<stage>.yaml as it is. The engine runs in a workspace of
+// the stage's own under .pulumi-state, where the stack's secrets salt is
+// kept, so no tracked file changes. The program runs in this process (the
+// Automation API's inline program), so the Pulumi CLI is the only other
+// thing needed.
 //
 // State lives in a local file backend (.pulumi-state in the project) unless
 // PULUMI_BACKEND_URL names another; secrets are encrypted with
@@ -221,9 +223,13 @@ func open(ctx context.Context, opts Options, needsAWS bool) (auto.Stack, error) 
 	if program == nil {
 		program = infra.RunIn(dir)
 	}
-	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(dir), auto.Program(program), auto.Pulumi(cmd), auto.EnvVars(env))
+	work, err := prepareWorkspace(dir, opts.Stage)
 	if err != nil {
-		return auto.Stack{}, fmt.Errorf("open workspace in %s: %w", dir, err)
+		return auto.Stack{}, err
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(work), auto.Program(program), auto.Pulumi(cmd), auto.EnvVars(env))
+	if err != nil {
+		return auto.Stack{}, fmt.Errorf("open workspace in %s: %w", work, err)
 	}
 	s, err := auto.UpsertStack(ctx, opts.Stage, ws)
 	if err != nil {
