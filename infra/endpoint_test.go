@@ -76,7 +76,7 @@ func TestEngineEndpointIsPrivateInEverySubnet(t *testing.T) {
 
 // The QLDB endpoint admits the function roles, each for exactly its own
 // ledger permissions.
-// Mutant: ledger.go `Tables: []string{qldbSelect,` -> `Tables: []string{qldbCreateTable, qldbSelect,`
+// Mutant: ledger.go `Tables: []string{qldbSelect, qldbInsert,` -> `Tables: []string{qldbCreateTable, qldbSelect, qldbInsert,`
 func TestQLDBEndpointPolicyAdmitsOnlyFunctionRolesForTheirNeeds(t *testing.T) {
 	eachStage(t, onEngine(env.QLDB), func(t *testing.T, d *deployment) {
 		doc := policy(t, d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "qldb-endpoint"), "policy")

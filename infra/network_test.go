@@ -54,7 +54,7 @@ func TestVPCHasNoNATGateways(t *testing.T) {
 }
 
 // Nothing may fall back on the default group's allow-all rules.
-// Mutant: network.go `VpcId: vpc.VpcId,` -> `VpcId: vpc.VpcId, Egress: ec2.DefaultSecurityGroupEgressArray{ec2.DefaultSecurityGroupEgressArgs{Protocol: pulumi.String("-1"), FromPort: pulumi.Int(0), ToPort: pulumi.Int(0), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}}},`
+// Mutant: network.go `ec2.NewDefaultSecurityGroup(ctx, name+"-default", &ec2.DefaultSecurityGroupArgs{ VpcId: vpc.VpcId,` -> `ec2.NewDefaultSecurityGroup(ctx, name+"-default", &ec2.DefaultSecurityGroupArgs{ VpcId: vpc.VpcId, Egress: ec2.DefaultSecurityGroupEgressArray{ec2.DefaultSecurityGroupEgressArgs{Protocol: pulumi.String("-1"), FromPort: pulumi.Int(0), ToPort: pulumi.Int(0), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}}},`
 func TestDefaultSecurityGroupIsStripped(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		sg := d.one(t, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "network-default").Inputs
