@@ -1,7 +1,12 @@
 package infra
 
 import (
+	"fmt"
+	"regexp"
+	"slices"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -32,4 +37,18 @@ func (a Account) arn(service, resource string) pulumi.StringOutput {
 // such as com.amazonaws.eu-west-2.qldb.session.
 func (a Account) endpointService(service string) pulumi.StringOutput {
 	return pulumi.Sprintf("com.amazonaws.%s.%s", a.Region, service)
+}
+
+// findAccountRole asks IAM whether API Gateway's account role exists, by
+// listing roles whose name matches it exactly: ListRoles answers an empty
+// list where GetRole would fail (NoSuchEntity), so a fresh account is an
+// answer, not an error.
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoles.html
+func findAccountRole(ctx *pulumi.Context, name string, opt pulumi.InvokeOption) (AccountRole, error) {
+	regex := "^" + regexp.QuoteMeta(name) + "$"
+	found, err := iam.GetRoles(ctx, &iam.GetRolesArgs{NameRegex: &regex}, opt)
+	if err != nil {
+		return AccountRole{}, fmt.Errorf("look for api gateway's account role %s: %w", name, err)
+	}
+	return AccountRole{Name: name, Exists: slices.Contains(found.Names, name)}, nil
 }

@@ -343,49 +343,57 @@ func resourcePolicyJSON(executionARN pulumi.StringOutput, args APIArgs) pulumi.S
 // A stage with access logs cannot be created until the account has one
 // (BadRequestException: CloudWatch Logs role ARN must be set in account
 // settings to enable logging). It is one setting for the whole account and
-// region, so every stage there points it at the same role, by name: one
-// stage creates it (Create), the others find it (not Create). Role and
-// setting are kept when a stage is destroyed, so destroying one stage never
-// leaves another's logging pointed at a deleted role.
+// region, so every stage there points it at the same role, by name. Role
+// and setting are kept when a stage is destroyed, so destroying one stage
+// never leaves another's logging pointed at a deleted role.
+//
+// Whichever stage comes first creates the role; a stage that finds it in
+// the account (Exists) adopts it: the role is declared with the import
+// option, which the engine honours only when the role is not already in
+// this stack's state (an import ID matching the state's is an ordinary
+// resource, pulumi/pkg resource/deploy/step_generator.go), so a stage that
+// owns the role keeps owning it, and a stage made again after a destroy
+// takes back the role its earlier self left. IAM answers a second CreateRole
+// of the name with EntityAlreadyExists
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html),
+// which is why a found role is never created.
 type AccountRole struct {
 	Name   string
-	Create bool
+	Exists bool
 }
 
 // accountSettings points API Gateway's account settings at the account
-// role, creating the role if asked, and returns what the stage must wait for.
+// role, creating or adopting the role, and returns what the stage must wait
+// for.
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
 func (a *API) accountSettings(ctx *pulumi.Context, name string, args APIArgs, opts pulumi.ResourceOrInvokeOption) ([]pulumi.Resource, error) {
 	keep := pulumi.RetainOnDelete(true)
-	var roleARN pulumi.StringOutput
-	var deps []pulumi.Resource
-	if args.AccountRole.Create {
-		role, err := iam.NewRole(ctx, name+"-cloudwatch", &iam.RoleArgs{
-			Name:             pulumi.String(args.AccountRole.Name),
-			Description:      pulumi.String("Lets API Gateway write access logs to CloudWatch Logs, for every stage in this account and region"),
-			AssumeRolePolicy: pulumi.String(assumeRolePolicy("apigateway.amazonaws.com")),
-		}, opts, keep)
-		if err != nil {
-			return nil, fmt.Errorf("create api gateway logging role: %w", err)
-		}
-		attach, err := iam.NewRolePolicyAttachment(ctx, name+"-cloudwatch", &iam.RolePolicyAttachmentArgs{
-			Role:      role.Name,
-			PolicyArn: pulumi.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", args.Account.Partition),
-		}, opts, keep)
-		if err != nil {
-			return nil, fmt.Errorf("attach api gateway logging policy: %w", err)
-		}
-		roleARN, deps = role.Arn, []pulumi.Resource{attach}
-	} else {
-		// Looked up, not built from the name: a missing role stops the
-		// preview with IAM's NoSuchEntity instead of failing the stage.
-		roleARN = iam.LookupRoleOutput(ctx, iam.LookupRoleOutputArgs{Name: pulumi.String(args.AccountRole.Name)}, opts).Arn()
+	roleOpts := []pulumi.ResourceOption{opts, keep}
+	if args.AccountRole.Exists {
+		roleOpts = append(roleOpts, pulumi.Import(pulumi.ID(args.AccountRole.Name)))
+	}
+	role, err := iam.NewRole(ctx, name+"-cloudwatch", &iam.RoleArgs{
+		Name:             pulumi.String(args.AccountRole.Name),
+		Description:      pulumi.String("Lets API Gateway write access logs to CloudWatch Logs, for every stage in this account and region"),
+		AssumeRolePolicy: pulumi.String(assumeRolePolicy("apigateway.amazonaws.com")),
+	}, roleOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("api gateway logging role: %w", err)
+	}
+	// Attaching a managed policy the role already has changes nothing
+	// (AttachRolePolicy is idempotent), so an adopting stage attaches it too.
+	attach, err := iam.NewRolePolicyAttachment(ctx, name+"-cloudwatch", &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: pulumi.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", args.Account.Partition),
+	}, opts, keep)
+	if err != nil {
+		return nil, fmt.Errorf("attach api gateway logging policy: %w", err)
 	}
 	account, err := apigateway.NewAccount(ctx, name, &apigateway.AccountArgs{
-		CloudwatchRoleArn: roleARN,
+		CloudwatchRoleArn: role.Arn,
 		// Kept on destroy (never deleted, so never reset): other stages
 		// log through it.
-	}, opts, keep, pulumi.DependsOn(deps))
+	}, opts, keep, pulumi.DependsOn([]pulumi.Resource{attach}))
 	if err != nil {
 		return nil, fmt.Errorf("set api gateway account: %w", err)
 	}

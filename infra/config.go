@@ -48,10 +48,6 @@ type Config struct {
 
 	XRayEndpoint    bool   // add an X-Ray interface endpoint
 	CORSAllowOrigin string // Access-Control-Allow-Origin the API sends
-	// APIGatewayAccountRole says whether this stage creates the account's
-	// API Gateway CloudWatch role (AccountRoleCreate) or finds it made
-	// (AccountRoleExisting); either way it points the account at it.
-	APIGatewayAccountRole string
 
 	// APICallers may call the licence routes, APIErasers the erasure
 	// route; empty, the principals of the deploying account whose own IAM
@@ -132,12 +128,6 @@ func parseCallers(key string, entries []string) (Callers, error) {
 	return c, nil
 }
 
-// The apiGatewayAccountRole settings.
-const (
-	AccountRoleCreate   = "create"
-	AccountRoleExisting = "existing"
-)
-
 // KMSKeyCreate as the kmsKey setting makes the stack create the ledger's
 // customer-managed key, with rotation on.
 const KMSKeyCreate = "create"
@@ -186,7 +176,6 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		ThrottleBurstLimit:          r.int("throttleBurstLimit", 100),
 		XRayEndpoint:                r.bool("xrayEndpoint", false),
 		CORSAllowOrigin:             r.string("corsAllowOrigin", "*"),
-		APIGatewayAccountRole:       r.string("apiGatewayAccountRole", AccountRoleCreate),
 		LedgerEngine:                env.Engine(r.string("ledgerEngine", string(env.AuroraPostgreSQL))),
 		AuroraMinCapacity:           r.float("auroraMinCapacity", 0.5),
 		AuroraMaxCapacity:           r.float("auroraMaxCapacity", 2),
@@ -274,9 +263,6 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s: %q runs the digest every %d s, within %s (%d s): the cluster would never pause; run it less often", key("digestSchedule"), c.DigestSchedule, c.scheduleSeconds(), key("auroraSecondsUntilAutoPause"), c.AuroraSecondsUntilAutoPause)
 	case c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35:
 		return fmt.Errorf("%s: %d is out of range: want 1 to 35 days", key("backupRetentionDays"), c.BackupRetentionDays)
-	case c.APIGatewayAccountRole != AccountRoleCreate && c.APIGatewayAccountRole != AccountRoleExisting:
-		return fmt.Errorf("%s: %q: want %s (this stage creates API Gateway's account-wide CloudWatch role) or %s (another stage of this account and region did)",
-			key("apiGatewayAccountRole"), c.APIGatewayAccountRole, AccountRoleCreate, AccountRoleExisting)
 	case c.WAFRateLimit < minWAFRate || c.WAFRateLimit > maxWAFRate:
 		return fmt.Errorf("%s: %d is out of range: want %d to %d requests per source IP in 5 minutes (WAF's limits for a rate-based rule)", key("wafRateLimit"), c.WAFRateLimit, minWAFRate, maxWAFRate)
 	case !schedulePattern.MatchString(c.DigestSchedule) || c.DigestSchedule == "rate(0 minutes)":

@@ -42,7 +42,6 @@ func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 		{"alarm email", "dev", map[string]string{"licences:alarmEmails": `["ops at example"]`}, []string{"licences:alarmEmails", "ops at example"}},
 		{"backups too long", "dev", map[string]string{"licences:backupRetentionDays": "36"}, []string{"licences:backupRetentionDays", "1 to 35"}},
 		{"stage too long", "a-very-long-stage-name", nil, []string{"stack name", "16"}},
-		{"account role", "dev", map[string]string{"licences:apiGatewayAccountRole": "maybe"}, []string{"licences:apiGatewayAccountRole", "create", "existing"}},
 		{"caller not a list", "dev", map[string]string{"licences:apiCallers": "arn:aws:iam::123456789012:role/x"}, []string{"licences:apiCallers", "a list of strings"}},
 		{"caller a short account", "dev", map[string]string{"licences:apiCallers": `["12345"]`}, []string{"licences:apiCallers", `"12345"`, "12-digit account id"}},
 		{"caller a session", "dev", map[string]string{"licences:apiCallers": `["arn:aws:sts::123456789012:assumed-role/clerk/jo"]`}, []string{"licences:apiCallers", "assumed-role/clerk/jo", "name its role"}},

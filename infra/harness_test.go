@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -111,9 +112,11 @@ type recorded struct {
 	Parent    string   // the parent's URN
 	Deps      []string // URNs the resource depends on
 	// Retain says the resource is kept when the stack is destroyed;
-	// IgnoreChanges lists inputs later runs leave as they were.
+	// IgnoreChanges lists inputs later runs leave as they were; ImportID
+	// is the id of an existing resource the stack adopts.
 	Retain        bool
 	IgnoreChanges []string
+	ImportID      string
 }
 
 // mocks stands in for the engine and the providers: it records every
@@ -122,6 +125,8 @@ type mocks struct {
 	region string
 	// policyless lists endpoint services that take no endpoint policy.
 	policyless []string
+	// roles are the IAM roles the account holds before the run.
+	roles []string
 
 	mu        sync.Mutex
 	resources []recorded
@@ -133,7 +138,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	r := recorded{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs.Mappable(), Provider: args.Provider}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Deps, r.Providers, r.Parent = rpc.GetDependencies(), rpc.GetProviders(), rpc.GetParent()
-		r.Retain, r.IgnoreChanges = rpc.GetRetainOnDelete(), rpc.GetIgnoreChanges()
+		r.Retain, r.IgnoreChanges, r.ImportID = rpc.GetRetainOnDelete(), rpc.GetIgnoreChanges(), rpc.GetImportId()
 	}
 	m.resources = append(m.resources, r)
 	m.mu.Unlock()
@@ -243,10 +248,20 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": m.region}), nil
-	case "aws:iam/getRole:getRole":
-		// The account's roles: the one an earlier stage made, found by name.
-		name := args.Args["name"].StringValue()
-		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "arn": fmt.Sprintf("arn:%s:iam::%s:role/%s", testPartition, testAccount, name)}), nil
+	case "aws:iam/getRoles:getRoles":
+		// ListRoles, filtered by the name regex as the provider does.
+		re, err := regexp.Compile(args.Args["nameRegex"].StringValue())
+		if err != nil {
+			return nil, err
+		}
+		var names, arns []any
+		for _, name := range m.roles {
+			if re.MatchString(name) {
+				names = append(names, name)
+				arns = append(arns, fmt.Sprintf("arn:%s:iam::%s:role/%s", testPartition, testAccount, name))
+			}
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "arns": arns, "id": m.region}), nil
 	}
 	return nil, fmt.Errorf("unexpected call %s", args.Token)
 }

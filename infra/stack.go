@@ -180,6 +180,10 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		return nil, fmt.Errorf("schema: %w", err)
 	}
 
+	accountRole, err := findAccountRole(ctx, s.names.accountRole(), s.invoke)
+	if err != nil {
+		return nil, err
+	}
 	api, err := NewAPI(ctx, "api", APIArgs{
 		Name:   s.names.prefix(),
 		Stage:  cfg.Stage,
@@ -194,7 +198,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		AccessLogGroupName: s.names.accessLogGroup(),
 		KMSKeyARN:          s.key,
 		LogRetentionDays:   cfg.LogRetentionDays,
-		AccountRole:        AccountRole{Name: s.names.accountRole(), Create: cfg.APIGatewayAccountRole == AccountRoleCreate},
+		AccountRole:        accountRole,
 		Account:            s.account,
 		Ready:              []pulumi.Resource{ledgerSchema.invocation},
 	}, s.opts)

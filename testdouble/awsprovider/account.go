@@ -19,6 +19,11 @@ type accountState struct {
 	// Names claims each physical name ("type name") for the resource (URN)
 	// that holds it.
 	Names map[string]string `json:"names"`
+	// Inputs holds each named resource's inputs ("type name"), so an
+	// import (a read by id, with nothing from any stack) finds what AWS
+	// would describe, whichever stack made it and whether or not that
+	// stack still holds it.
+	Inputs map[string]map[string]any `json:"inputs"`
 	// Roles maps IAM role names to their ARNs.
 	Roles map[string]string `json:"roles"`
 	// APIGatewayCloudWatchRole is the account setting API Gateway's access
@@ -45,11 +50,14 @@ func withAccount(fn func(a *accountState) error) error {
 	if err != nil {
 		return err
 	}
-	a := accountState{Names: map[string]string{}, Roles: map[string]string{}}
+	a := accountState{Names: map[string]string{}, Inputs: map[string]map[string]any{}, Roles: map[string]string{}}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &a); err != nil {
 			return fmt.Errorf("awsprovider: the account file %s: %w", path, err)
 		}
+	}
+	if a.Inputs == nil {
+		a.Inputs = map[string]map[string]any{}
 	}
 	if err := fn(&a); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -23,19 +24,26 @@ func (p *standin) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulu
 		out = map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		out = map[string]any{"accountId": account, "arn": "arn:aws:iam::" + account + ":user/standin", "userId": "AIDASTANDIN", "id": account}
-	case "aws:iam/getRole:getRole":
-		name := str(args, "name")
-		err := withAccount(func(a *accountState) error {
-			arn, ok := a.Roles[name]
-			if !ok {
-				return awsError("NoSuchEntity", "The role with name %s cannot be found.", name)
+	case "aws:iam/getRoles:getRoles":
+		// ListRoles, filtered by name as the provider filters it; an
+		// account without a match answers an empty list, not an error.
+		re, err := regexp.Compile(str(args, "nameRegex"))
+		if err != nil {
+			return nil, fmt.Errorf("awsprovider: getRoles nameRegex: %w", err)
+		}
+		names, arns := []any{}, []any{}
+		err = withAccount(func(a *accountState) error {
+			for name, arn := range a.Roles {
+				if re.MatchString(name) {
+					names, arns = append(names, name), append(arns, arn)
+				}
 			}
-			out = map[string]any{"name": name, "arn": arn, "id": name}
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
+		out = map[string]any{"names": names, "arns": arns, "id": p.region}
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
 		name := str(args, "serviceName")
 		if !strings.HasPrefix(name, "com.amazonaws."+p.region+".") {

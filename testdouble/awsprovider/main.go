@@ -206,6 +206,9 @@ func (p *standin) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulu
 // Read is what a refresh sees: the resource as it was left, but for what
 // AWS changes by itself (an Aurora minor version upgrade).
 func (p *standin) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	if req.Properties == nil {
+		return p.importByID(req)
+	}
 	props, inputs := req.Properties, req.Inputs
 	if v := os.Getenv("AWSPROVIDER_AURORA_VERSION"); v != "" && isAurora(resource.URN(req.Urn).Type()) {
 		var err error
@@ -217,6 +220,39 @@ func (p *standin) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirp
 		}
 	}
 	return &pulumirpc.ReadResponse{Id: req.Id, Properties: props, Inputs: inputs}, nil
+}
+
+// importByID is a read with nothing but an id, as the import option asks
+// for: AWS describes the resource whichever stack made it. The stand-in
+// imports what it can find by physical name; an id it does not hold
+// answers an empty id, which the engine reports as a resource that does
+// not exist.
+func (p *standin) importByID(req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	typ := resource.URN(req.Urn).Type()
+	if _, named := awsrules.PhysicalName(string(typ)); !named {
+		return nil, fmt.Errorf("awsprovider: cannot import %s: the stand-in finds resources by physical name only", typ)
+	}
+	var in map[string]any
+	err := withAccount(func(a *accountState) error {
+		in = a.Inputs[string(typ)+" "+req.Id]
+		return nil
+	})
+	if err != nil || in == nil {
+		return &pulumirpc.ReadResponse{}, err
+	}
+	inputs := resource.NewPropertyMapFromMap(in)
+	id, outs, err := p.state(req.Urn, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if id != req.Id {
+		return nil, fmt.Errorf("awsprovider: import of %s %s found %s", typ, req.Id, id)
+	}
+	marshalled, err := marshal(inputs)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.ReadResponse{Id: id, Properties: outs, Inputs: marshalled}, nil
 }
 
 func (p *standin) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {

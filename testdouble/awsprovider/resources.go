@@ -43,14 +43,15 @@ func physicalName(typ tokens.Type, in resource.PropertyMap) string {
 func (p *standin) create(a *accountState, urn string, in resource.PropertyMap) error {
 	typ := resource.URN(urn).Type()
 	if name := physicalName(typ, in); name != "" {
+		// A name is taken while anything holds it: a resource of any stack,
+		// or one a destroyed stack retained, which AWS still has. Creating
+		// it again is refused whoever asks.
 		key := string(typ) + " " + name
-		if owner, taken := a.Names[key]; taken && owner != urn {
-			if typ == "aws:iam/role:Role" {
-				return awsError("EntityAlreadyExists", "Role with name %s already exists.", name)
-			}
-			return awsError("ResourceAlreadyExists", "%s %s already exists in this account and region", typ, name)
+		if _, taken := a.Names[key]; taken {
+			return nameTaken(typ, name)
 		}
 		a.Names[key] = urn
+		a.Inputs[key] = in.Mappable()
 	}
 	switch typ {
 	case "aws:iam/role:Role":
@@ -84,10 +85,26 @@ func (p *standin) release(a *accountState, urn string, props resource.PropertyMa
 	typ := resource.URN(urn).Type()
 	if name := physicalName(typ, props); name != "" && a.Names[string(typ)+" "+name] == urn {
 		delete(a.Names, string(typ)+" "+name)
+		delete(a.Inputs, string(typ)+" "+name)
 	}
 	if typ == "aws:iam/role:Role" {
 		delete(a.Roles, str(props, "name"))
 	}
+}
+
+// nameTaken is AWS's answer to creating a resource whose name is taken.
+func nameTaken(typ tokens.Type, name string) error {
+	switch typ {
+	case "aws:iam/role:Role":
+		// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+		// (EntityAlreadyExists: a resource with the same name exists).
+		return awsError("EntityAlreadyExists", "Role with name %s already exists.", name)
+	case "aws:s3/bucketV2:BucketV2":
+		// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+		// (BucketAlreadyOwnedByYou: you already own it, outside us-east-1).
+		return awsError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.")
+	}
+	return awsError("ResourceAlreadyExists", "%s %s already exists in this account and region", typ, name)
 }
 
 func roleARN(name string) string { return fmt.Sprintf("arn:aws:iam::%s:role/%s", account, name) }
