@@ -3,29 +3,38 @@ package infra
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
-// The README's tables are part of the product: these tests fail when a
-// stack output, a config key, a stage's value or a path in the layout is
-// missing from them or differs from the code.
+// The documentation's tables are part of the product: these tests fail
+// when a stack output, a config key, a stage's value, a resource count or a
+// path in the layout is missing from them or differs from the code.
 
-// readmeTable returns the rows of the first table under the README heading,
-// as maps from the header's cells to the row's, with backquotes removed.
-func readmeTable(t *testing.T, heading string) []map[string]string {
+// The pages that hold them, from the project's root.
+const (
+	readmePage    = "README.md"
+	operatingPage = "docs/operating.md"
+)
+
+// readmeTable returns the rows of the first table under heading in a page
+// of the documentation, as maps from the header's cells to the row's, with
+// backquotes removed.
+func readmeTable(t *testing.T, page, heading string) []map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	b, err := os.ReadFile(filepath.Join("..", page))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(b), "\n")
 	start := slices.Index(lines, heading)
 	if start < 0 {
-		t.Fatalf("README.md has no heading %q", heading)
+		t.Fatalf("%s has no heading %q", page, heading)
 	}
 	cells := func(line string) []string {
 		parts := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
@@ -62,14 +71,14 @@ func readmeTable(t *testing.T, heading string) []map[string]string {
 		}
 	}
 	if len(rows) == 0 {
-		t.Fatalf("README.md has no table under %q", heading)
+		t.Fatalf("%s has no table under %q", page, heading)
 	}
 	return rows
 }
 
 func TestREADMEListsEveryStackOutput(t *testing.T) {
 	documented := map[string]bool{}
-	for _, row := range readmeTable(t, "## Stack outputs") {
+	for _, row := range readmeTable(t, operatingPage, "## Stack outputs") {
 		for _, name := range strings.Split(row["output"], ",") {
 			documented[strings.TrimSpace(name)] = true
 		}
@@ -99,7 +108,7 @@ func TestREADMEConfigurationTableIsTheStackFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := readmeTable(t, "## Configuration")
+	rows := readmeTable(t, operatingPage, "## Configuration")
 	byKey := map[string]map[string]string{}
 	for _, row := range rows {
 		byKey[row["key"]] = row
@@ -145,7 +154,7 @@ func TestREADMEConfigurationTableIsTheStackFiles(t *testing.T) {
 // (itself or a parent).
 func TestREADMELayoutIsTheTree(t *testing.T) {
 	var listed []string
-	for _, row := range readmeTable(t, "## Layout") {
+	for _, row := range readmeTable(t, readmePage, "## Layout") {
 		for _, p := range strings.Split(row["path"], ",") {
 			p = strings.TrimSuffix(strings.TrimSpace(p), "/")
 			listed = append(listed, p)
@@ -177,5 +186,25 @@ func TestREADMELayoutIsTheTree(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestREADMEResourceCounts holds the first-deploy runbook's resource counts
+// to each Aurora stage's plan: every resource the program registers,
+// components included, as the engine counts what it creates (less the
+// stack itself and its provider).
+func TestREADMEResourceCounts(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", operatingPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`dev's plan holds (\d+) resources and prod's (\d+)`).FindStringSubmatch(strings.Join(strings.Fields(string(b)), " "))
+	if m == nil {
+		t.Fatalf("%s does not say how many resources dev's and prod's plans hold", operatingPage)
+	}
+	for i, stage := range []string{"dev", "prod"} {
+		if n := len(mustDeploy(t, stage, nil).resources); strconv.Itoa(n) != m[i+1] {
+			t.Errorf("%s says %s's plan holds %s resources; it holds %d", operatingPage, stage, m[i+1], n)
+		}
 	}
 }
