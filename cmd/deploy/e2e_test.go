@@ -85,6 +85,8 @@ func newWorld(t *testing.T) world {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "standin")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWSPROVIDER_ACCOUNT", w.account)
+	// The preflight's AWS calls have no AWS to reach here.
+	t.Setenv("LICENCES_PREFLIGHT", "off")
 	return w
 }
 
@@ -196,27 +198,30 @@ func (w world) do(t *testing.T, stage string, args ...string) result {
 
 const accountRole = "licences-apigateway-cloudwatch-eu-west-2"
 
-// TestEndToEndThroughTheRealEngine runs stages through the real Pulumi
-// engine against the stand-in AWS account, which refuses what AWS would:
+// TestEndToEndThroughTheRealEngine runs the Aurora stages through the real
+// Pulumi engine against the stand-in AWS account, which refuses what AWS
+// would and keeps what a destroy retains, as AWS does:
 //   - prod, alone in a fresh account, deploys: it creates API Gateway's
 //     account-wide CloudWatch role and points the account at it;
-//   - a second stage in the same account shares that role ("existing");
-//     a third that would create it again is refused (EntityAlreadyExists);
+//   - dev, in the same account, finds the role and adopts it;
 //   - an up refused while another holds the stack's lock says so;
 //   - a second up changes nothing (the artifact is reproducible);
 //   - after AWS upgrades Aurora's minor version, a refresh and an up change
 //     nothing (no downgrade is asked for);
-//   - destroying prod leaves the account's role and setting, so the other
-//     stage's logging still works; then everything is destroyed.
+//   - destroying prod leaves the account's role and setting (dev's logging
+//     still works), the digest bucket and the stage key;
+//   - prod comes back with an unattended up: it adopts the role its earlier
+//     self left and makes a digest bucket of a new name beside the old one;
+//   - then everything is destroyed.
 func TestEndToEndThroughTheRealEngine(t *testing.T) {
 	w := newWorld(t)
 
 	up := w.do(t, "prod", "up", "--yes")
-	if up.Changes["create"] < 50 || up.Outputs["ledgerName"] != "licences-prod" {
+	if up.Changes["create"] < 100 || up.Outputs["databaseEndpoint"] == nil || up.Outputs["ledgerName"] != nil {
 		t.Fatalf("prod's first up: %+v", up)
 	}
-	for _, k := range []string{"apiUrl", "vpcId", "subnetIds", "qldbEndpointId", "qldbEndpointDnsNames", "qldbEndpointSecurityGroupId",
-		"functionSecurityGroupId", "apiFunctionName", "migrationFunctionName", "xrayEndpointId"} {
+	for _, k := range []string{"apiUrl", "vpcId", "subnetIds", "databaseEndpoint", "secretsEndpointId", "digestBucketName",
+		"functionSecurityGroupId", "apiFunctionName", "migrationFunctionName", "digestFunctionName", "xrayEndpointId"} {
 		if up.Outputs[k] == nil {
 			t.Errorf("up has no output %s", k)
 		}
@@ -231,14 +236,11 @@ func TestEndToEndThroughTheRealEngine(t *testing.T) {
 		t.Errorf("outputs %s, want what up reported %s", mustJSON(outputs.Outputs), mustJSON(up.Outputs))
 	}
 
-	// A second stage shares the account's role; one that would create it
-	// again is refused as IAM refuses it.
-	w.setConfig(t, "staging", "licences:apiGatewayAccountRole", "existing")
-	if staging := w.do(t, "staging", "up", "--yes"); staging.Outputs["databaseEndpoint"] == nil {
-		t.Errorf("staging's up: %+v", staging)
-	}
-	if code, _, stderr := w.run(t, "dev", "up", "--yes"); code != 1 || !strings.Contains(stderr, "EntityAlreadyExists") {
-		t.Errorf("dev creating the account role again: exit %d, stderr %s; want IAM's EntityAlreadyExists", code, stderr)
+	// A second stage finds the account's role and adopts it, with no switch
+	// in its stack file; creating it again would be EntityAlreadyExists.
+	dev := w.do(t, "dev", "up", "--yes")
+	if dev.Outputs["databaseEndpoint"] == nil || dev.Changes["import"] != 1 {
+		t.Errorf("dev's up in prod's account: %+v, want the account role imported", dev)
 	}
 
 	// Another update holding the stack's lock: the command says so plainly.
@@ -256,34 +258,43 @@ func TestEndToEndThroughTheRealEngine(t *testing.T) {
 	}
 
 	// The same program, built again: the artifact is byte-identical, so
-	// the engine finds nothing to change.
+	// the engine finds nothing to change, and the role prod made stays
+	// prod's (finding it in the account does not turn it into an import).
 	again := w.do(t, "prod", "up", "--yes")
 	assertNoChanges(t, "prod's second up", again, created)
 
 	// AWS upgrades Aurora's minor version; the stack must not ask for the
 	// version below.
 	t.Setenv("AWSPROVIDER_AURORA_VERSION", "16.9")
-	w.do(t, "staging", "refresh", "--yes")
-	stagingAgain := w.do(t, "staging", "up", "--yes")
-	assertNoChanges(t, "staging's up after a minor upgrade", stagingAgain, 0)
+	w.do(t, "dev", "refresh", "--yes")
+	assertNoChanges(t, "dev's up after a minor upgrade", w.do(t, "dev", "up", "--yes"), 0)
 
 	// Destroying prod, which created the account role, leaves the role and
-	// the setting: staging's access logs still have their role.
+	// the setting: dev's access logs still have their role.
 	if destroyed := w.do(t, "prod", "destroy", "--yes"); destroyed.Changes["delete"] != created {
 		t.Errorf("destroy deleted %d, want %d", destroyed.Changes["delete"], created)
 	}
 	roles, setting = w.accountState(t)
 	if roles[accountRole] == "" || setting != roles[accountRole] {
-		t.Errorf("after destroying prod the account has roles %v and API Gateway role %q: staging's logging lost its role", roles, setting)
+		t.Errorf("after destroying prod the account has roles %v and API Gateway role %q: dev's logging lost its role", roles, setting)
 	}
-	assertNoChanges(t, "staging's up after prod's destroy", w.do(t, "staging", "up", "--yes"), 0)
+	assertNoChanges(t, "dev's up after prod's destroy", w.do(t, "dev", "up", "--yes"), 0)
 	if empty := w.do(t, "prod", "outputs"); len(empty.Outputs) != 0 {
 		t.Errorf("outputs after destroy: %v, want none", empty.Outputs)
 	}
-	if preview := w.do(t, "prod", "preview"); preview.Changes["create"] != created {
-		t.Errorf("preview after destroy would create %d, want all %d again: the stack is not empty", preview.Changes["create"], created)
+
+	// prod again, unattended: the role its earlier self retained is
+	// adopted, and the retained digest bucket (Object Lock keeps it) does
+	// not block the new one.
+	back := w.do(t, "prod", "up", "--yes")
+	if back.Changes["import"] != 1 || back.Changes["create"] != created-1 {
+		t.Errorf("prod's up after its destroy: %v, want the role imported and the other %d created", back.Changes, created-1)
 	}
-	w.do(t, "staging", "destroy", "--yes")
+	if back.Outputs["digestBucketName"] == nil || back.Outputs["digestBucketName"] == up.Outputs["digestBucketName"] {
+		t.Errorf("prod's new digest bucket is %v, the retained one %v: want a new name", back.Outputs["digestBucketName"], up.Outputs["digestBucketName"])
+	}
+	w.do(t, "prod", "destroy", "--yes")
+	w.do(t, "dev", "destroy", "--yes")
 }
 
 // assertNoChanges fails unless an operation left everything the same (and,

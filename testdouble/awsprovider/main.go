@@ -4,10 +4,13 @@
 // Run as pulumi-resource-aws it keeps every resource's inputs as its state
 // and adds the outputs the program reads (ids, ARNs, URLs). It refuses what
 // AWS would refuse: an input that breaks one of AWS's documented rules
-// (infra/awsrules), a physical name already taken in the account, a stage
+// (infra/awsrules), a physical name already taken in the account (also by a
+// resource a destroyed stack retained, which AWS keeps), a stage
 // with access logs while the account has no API Gateway CloudWatch role,
-// an account setting naming a role that does not exist, a lookup of a role
-// that does not exist, and an Aurora engine version below the one running.
+// an account setting naming a role that does not exist, and an Aurora
+// engine version below the one running.
+// It imports (a read by id, as Pulumi's import option asks) what the account
+// holds by physical name, whichever stack made it.
 // The account lives in the file AWSPROVIDER_ACCOUNT names, shared by every
 // stack of a test. AWSPROVIDER_AURORA_VERSION, when set, is the version AWS
 // has upgraded Aurora clusters to, as a refresh then reads it.
