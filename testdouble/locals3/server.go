@@ -1,10 +1,11 @@
 // Package locals3 is a local stand-in for the little of Amazon S3 the
-// digest function uses: PutObject and GetObject, path-style, on buckets
-// that are versioned and under Object Lock in compliance mode, as the
-// stack makes the digest bucket. Everything else is refused with 501, and
-// what S3 refuses it refuses with S3's error code: a locked object cannot
-// be deleted, an upload to a locked bucket must carry a checksum, a
-// request must be signed for s3 with the local key.
+// digest function uses: PutObject, GetObject and HeadObject, path-style,
+// on buckets that are versioned and under Object Lock in compliance mode,
+// as the stack makes the digest bucket. Everything else is refused with
+// 501, and what S3 refuses it refuses with S3's error code: a locked
+// object cannot be deleted, an upload to a locked bucket must carry a
+// checksum, a request must be signed for s3 with the local key, and a
+// request the caller's policies do not allow is denied (see Access).
 //
 // It checks a request's signature scope (the key and the service), not
 // the signature itself: S3's canonical form differs from the other
@@ -41,6 +42,9 @@ type Server struct {
 	mu      sync.Mutex
 	buckets map[string]map[string][]version // bucket → key → versions, oldest first
 	now     func() time.Time
+	// access decides who may do what; nil until Authorize, and then every
+	// request is denied, as AWS denies what no policy allows.
+	access *access
 }
 
 type version struct {
@@ -56,6 +60,20 @@ func New(buckets ...string) *Server {
 		s.buckets[b] = map[string][]version{}
 	}
 	return s
+}
+
+// Authorize sets who signs the requests with the local key and the
+// policies that decide them. It refuses policies that use what the server
+// does not evaluate (see Access), so a test never runs on a guess.
+func (s *Server) Authorize(a Access) error {
+	c, err := compile(a)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.access = c
+	return nil
 }
 
 // Versions returns every version of an object, oldest first.
@@ -90,20 +108,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	s.mu.Lock()
 	objects, ok := s.buckets[bucket]
+	access := s.access
 	s.mu.Unlock()
+	allowed := func(action, resource string) bool {
+		return access != nil && access.allows(bucket, request{action: action, resource: resource, principal: access.principal, secure: r.TLS != nil})
+	}
+	object := "arn:aws:s3:::" + bucket + "/" + key
 	switch {
 	case !ok:
 		fail(w, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
 	case key == "" || len(r.URL.RawQuery) > 0 && !strings.HasPrefix(r.URL.RawQuery, "x-id="):
-		fail(w, http.StatusNotImplemented, "NotImplemented", "The local S3 serves GetObject and PutObject only")
+		fail(w, http.StatusNotImplemented, "NotImplemented", "The local S3 serves GetObject, HeadObject and PutObject only")
+	case access == nil:
+		fail(w, http.StatusForbidden, "AccessDenied", "Access Denied: the local S3 was given no policies (Server.Authorize), and allows nothing no policy allows")
+	case r.Method == http.MethodPut && !allowed("s3:PutObject", object),
+		(r.Method == http.MethodGet || r.Method == http.MethodHead) && !allowed("s3:GetObject", object):
+		fail(w, http.StatusForbidden, "AccessDenied", "Access Denied")
 	case r.Method == http.MethodPut:
 		s.put(w, r, objects, key)
-	case r.Method == http.MethodGet:
-		s.get(w, objects, key)
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		s.get(w, objects, key, allowed("s3:ListBucket", "arn:aws:s3:::"+bucket))
 	case r.Method == http.MethodDelete:
 		fail(w, http.StatusForbidden, "AccessDenied", "Access Denied because object protected by object lock.")
 	default:
-		fail(w, http.StatusNotImplemented, "NotImplemented", "The local S3 serves GetObject and PutObject only")
+		fail(w, http.StatusNotImplemented, "NotImplemented", "The local S3 serves GetObject, HeadObject and PutObject only")
 	}
 }
 
@@ -172,12 +200,26 @@ func checkIntegrity(r *http.Request, body []byte) string {
 	return ""
 }
 
-func (s *Server) get(w http.ResponseWriter, objects map[string][]version, key string) {
+// get answers GetObject and HeadObject (whose answer has no body). A
+// missing key is answered as S3 answers it, by whether the caller may list
+// the bucket: "If the object that you request doesn't exist, the error
+// that Amazon S3 returns depends on whether you also have the
+// s3:ListBucket permission. If you have the s3:ListBucket permission on
+// the bucket, Amazon S3 returns an HTTP status code 404 Not Found error.
+// If you don't have the s3:ListBucket permission, Amazon S3 returns an
+// HTTP status code 403 Access Denied error."
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html;
+// HeadObject's page says the same.)
+func (s *Server) get(w http.ResponseWriter, objects map[string][]version, key string, mayList bool) {
 	s.mu.Lock()
 	versions := objects[key]
 	s.mu.Unlock()
-	if len(versions) == 0 {
+	switch {
+	case len(versions) == 0 && mayList:
 		fail(w, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	case len(versions) == 0:
+		fail(w, http.StatusForbidden, "AccessDenied", "Access Denied")
 		return
 	}
 	v := versions[len(versions)-1]
