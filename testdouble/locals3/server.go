@@ -4,8 +4,9 @@
 // as the stack makes the digest bucket. Everything else is refused with
 // 501, and what S3 refuses it refuses with S3's error code: a locked
 // object cannot be deleted, an upload to a locked bucket must carry a
-// checksum, a request must be signed for s3 with the local key, and a
-// request the caller's policies do not allow is denied (see Access).
+// checksum (in a header, or in an aws-chunked body's trailer), a request
+// must be signed for s3 with the local key, and a request the caller's
+// policies do not allow is denied (see Access).
 //
 // It checks a request's signature scope (the key and the service), not
 // the signature itself: S3's canonical form differs from the other
@@ -13,15 +14,19 @@
 package locals3
 
 import (
+	"bytes"
 	"crypto/md5" //nolint:gosec // G501: Content-MD5 is S3's integrity header, not a security measure
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -151,16 +156,19 @@ func checkScope(r *http.Request) string {
 }
 
 func (s *Server) put(w http.ResponseWriter, r *http.Request, objects map[string][]version, key string) {
-	if r.Header.Get("X-Amz-Trailer") != "" || strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") {
-		fail(w, http.StatusNotImplemented, "NotImplemented", "The local S3 does not read aws-chunked uploads with trailing checksums")
-		return
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxObjectBytes))
 	if err != nil {
 		fail(w, http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the local S3's limit")
 		return
 	}
-	if msg := checkIntegrity(r, body); msg != "" {
+	checksums := r.Header
+	if strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") {
+		if body, checksums, err = decodeChunked(body, r.Header); err != nil {
+			fail(w, http.StatusBadRequest, "IncompleteBody", err.Error())
+			return
+		}
+	}
+	if msg := checkIntegrity(checksums, body); msg != "" {
 		fail(w, http.StatusBadRequest, "InvalidRequest", msg)
 		return
 	}
@@ -172,9 +180,72 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request, objects map[string]
 	w.WriteHeader(http.StatusOK)
 }
 
+// decodeChunked reads an aws-chunked body, as the AWS SDKs send an upload
+// over TLS: chunks of hex size (with a chunk signature the server does not
+// check), then the trailing headers X-Amz-Trailer announces, such as the
+// upload's checksum
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html).
+// It returns the object's bytes, and the request's headers with the
+// trailers added.
+func decodeChunked(raw []byte, h http.Header) ([]byte, http.Header, error) {
+	var body []byte
+	rest := raw
+	line := func() (string, error) {
+		l, after, ok := bytes.Cut(rest, []byte("\r\n"))
+		if !ok {
+			return "", errors.New("an aws-chunked line without its CRLF")
+		}
+		rest = after
+		return string(l), nil
+	}
+	for {
+		l, err := line()
+		if err != nil {
+			return nil, nil, err
+		}
+		sizeHex, _, _ := strings.Cut(l, ";")
+		size, err := strconv.ParseInt(sizeHex, 16, 32)
+		if err != nil || size < 0 || int(size) > len(rest) {
+			return nil, nil, fmt.Errorf("aws-chunked chunk size %q", sizeHex)
+		}
+		if size == 0 {
+			break
+		}
+		body, rest = append(body, rest[:size]...), rest[size:]
+		if !bytes.HasPrefix(rest, []byte("\r\n")) {
+			return nil, nil, errors.New("an aws-chunked chunk without its CRLF")
+		}
+		rest = rest[2:]
+	}
+	if n := h.Get("X-Amz-Decoded-Content-Length"); n != strconv.Itoa(len(body)) {
+		return nil, nil, fmt.Errorf("%d bytes decoded, X-Amz-Decoded-Content-Length %q", len(body), n)
+	}
+	out := h.Clone()
+	announced := strings.Split(strings.ToLower(h.Get("X-Amz-Trailer")), ",")
+	for {
+		l, err := line()
+		if err != nil {
+			return nil, nil, err
+		}
+		if l == "" {
+			break
+		}
+		name, value, ok := strings.Cut(l, ":")
+		if !ok || !slices.Contains(announced, strings.ToLower(strings.TrimSpace(name))) {
+			return nil, nil, fmt.Errorf("the trailer %q was not announced in X-Amz-Trailer", l)
+		}
+		out.Set(name, strings.TrimSpace(value))
+	}
+	if len(rest) != 0 {
+		return nil, nil, errors.New("bytes after the aws-chunked trailers")
+	}
+	return body, out, nil
+}
+
 // checkIntegrity is Object Lock's rule: an upload carries Content-MD5 or an
-// x-amz-checksum header, and the body matches it; "" when it does.
-func checkIntegrity(r *http.Request, body []byte) string {
+// x-amz-checksum header (or trailer), and the body matches it; "" when it
+// does.
+func checkIntegrity(h http.Header, body []byte) string {
 	md := md5.Sum(body) //nolint:gosec // G401: S3's integrity header
 	sha := sha256.Sum256(body)
 	crcBytes := binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(body))
@@ -185,7 +256,7 @@ func checkIntegrity(r *http.Request, body []byte) string {
 	}
 	found := false
 	for header, want := range given {
-		v := r.Header.Get(header)
+		v := h.Get(header)
 		if v == "" {
 			continue
 		}

@@ -36,6 +36,42 @@ type answer struct {
 	code   string
 }
 
+// An aws-chunked upload, as the SDKs send one over TLS, is stored as the
+// bytes its chunks carry, and only when its trailing checksum holds.
+func TestAChunkedUploadIsCheckedByItsTrailer(t *testing.T) {
+	s := authorized(t, Access{Principal: digestRole, Identity: []string{readWriteList}})
+	put := func(trailer string) int {
+		hs := httptest.NewServer(s)
+		defer hs.Close()
+		body := "5;chunk-signature=0\r\nhello\r\n6\r\n world\r\n0\r\n" + trailer + "\r\n\r\n"
+		req, _ := http.NewRequest("PUT", hs.URL+"/digests/d.json?x-id=PutObject", strings.NewReader(body))
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+AccessKeyID+"/20250101/local/s3/aws4_request, SignedHeaders=host, Signature=0")
+		req.Header.Set("Content-Encoding", "aws-chunked")
+		req.Header.Set("X-Amz-Trailer", "x-amz-checksum-sha256")
+		req.Header.Set("X-Amz-Decoded-Content-Length", "11")
+		res, err := hs.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		return res.StatusCode
+	}
+	sum := sha256.Sum256([]byte("hello world"))
+	if got := put("x-amz-checksum-sha256:" + base64.StdEncoding.EncodeToString(sum[:])); got != 200 {
+		t.Fatalf("a chunked upload with its checksum: %d", got)
+	}
+	if v := s.Versions("digests", "d.json"); len(v) != 1 || string(v[0]) != "hello world" {
+		t.Errorf("stored %q, want the chunks' bytes", v)
+	}
+	other := sha256.Sum256([]byte("hello"))
+	if got := put("x-amz-checksum-sha256:" + base64.StdEncoding.EncodeToString(other[:])); got != 400 {
+		t.Errorf("a chunked upload with a wrong checksum: %d, want 400", got)
+	}
+	if got := put("x-amz-checksum-crc32:AAAAAA=="); got != 400 {
+		t.Errorf("a chunked upload with an unannounced trailer: %d, want 400", got)
+	}
+}
+
 // do sends a request signed for s3 with the local key, over TLS when tls.
 func do(t *testing.T, s *Server, tls bool, method, path, body string) answer {
 	t.Helper()
