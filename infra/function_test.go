@@ -95,6 +95,7 @@ func storeAccess(d *deployment) map[string][]string {
 			digestPart: append([]string{
 				fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_digest", d.config.Region, testAccount),
 				"s3:GetObject on " + digestBucketARN(d) + "/ledger-digest.json", "s3:PutObject on " + digestBucketARN(d) + "/ledger-digest.json",
+				"s3:ListBucket on " + digestBucketARN(d),
 			}, keyUse(d)...),
 			migrationPart: append([]string{"secretsmanager:GetSecretValue on " + secretARN}, keyDecrypt(d)...),
 		}
