@@ -17,7 +17,10 @@ const digestKey = "ledger-digest.json"
 
 // DigestBucketArgs configures a DigestBucket.
 type DigestBucketArgs struct {
-	Name pulumi.StringInput
+	// NamePrefix begins the bucket's name; the provider ends it with a
+	// suffix unique to the creation, so a bucket kept from an earlier
+	// stage of the same name never stands in the way.
+	NamePrefix string
 	// RetentionDays is how long each digest is locked, in compliance mode:
 	// no one, the account's root included, can change or delete it sooner.
 	RetentionDays int
@@ -48,7 +51,7 @@ func NewDigestBucket(ctx *pulumi.Context, name string, args DigestBucketArgs, op
 	}
 	child := []pulumi.ResourceOption{pulumi.Parent(b), pulumi.RetainOnDelete(true)}
 	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
-		Bucket:            args.Name,
+		BucketPrefix:      pulumi.String(args.NamePrefix),
 		ObjectLockEnabled: pulumi.Bool(true),
 	}, child...)
 	if err != nil {
