@@ -53,7 +53,8 @@ func TestEveryPlannedInputObeysAWSRules(t *testing.T) {
 // The shipped stages can live in one account and region: no two resources,
 // of one stage or of two, claim the same name (the account role excepted:
 // one stage creates it, the others find it), and the stack names every
-// resource AWS would otherwise name at random.
+// resource AWS would otherwise name at random, or else the start of its
+// name (a bucket, named anew at each creation).
 func TestPhysicalNamesAreUniqueAcrossStages(t *testing.T) {
 	owner := map[string]string{}
 	for _, stage := range shippedStages {
@@ -64,11 +65,17 @@ func TestPhysicalNamesAreUniqueAcrossStages(t *testing.T) {
 				continue
 			}
 			name, _ := r.Inputs[prop].(string)
+			key := r.Type + " " + name
+			if pp, ok := awsrules.NamePrefix(r.Type); ok && name == "" {
+				// Named by the provider from a prefix: unique by its
+				// suffix, and the prefix says whose it is.
+				name, _ = r.Inputs[pp].(string)
+				key = r.Type + " " + pp + " " + name
+			}
 			if name == "" {
 				t.Errorf("%s: %s %s has no %s", stage, r.Type, r.Name, prop)
 				continue
 			}
-			key := r.Type + " " + name
 			if r.Type == "aws:iam/role:Role" && name == newNames(d.config).accountRole() {
 				continue // shared by design: see TestStagesShareTheAPIGatewayAccountRole
 			}

@@ -94,7 +94,7 @@ var nameLimits = map[string]struct {
 	"aws:rds/subnetGroup:SubnetGroup":         {"name", 255},
 	"aws:iam/policy:Policy":                   {"name", 128},
 	"aws:wafv2/webAcl:WebAcl":                 {"name", 128},
-	"aws:s3/bucketV2:BucketV2":                {"bucket", 63},
+	"aws:s3/bucketV2:BucketV2":                {"bucketPrefix", 37}, // the provider's suffix of 26 makes 63
 	"aws:scheduler/schedule:Schedule":         {"name", 64},
 }
 

@@ -51,7 +51,7 @@ func TestTheHandlerReadsWhatTheStackWrites(t *testing.T) {
 			digest := p
 			digest.User = env.DigestDatabaseUser
 			want[digestPart] = env.Config{Engine: env.AuroraPostgreSQL, Postgres: digest, Stage: stage,
-				DigestBucket: "licences-" + stage + "-digests-" + testAccount + "-" + d.config.Region}
+				DigestBucket: digestBucketName(stage)}
 			p.SecretARN = secretARN
 			want[migrationPart] = env.Config{Engine: env.AuroraPostgreSQL, Postgres: p}
 		}

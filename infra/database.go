@@ -295,7 +295,7 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		return env.Config{Engine: env.AuroraPostgreSQL, Postgres: c}
 	})
 	bucket, err := NewDigestBucket(ctx, "digests", DigestBucketArgs{
-		Name:          n.digestBucket(account.ID),
+		NamePrefix:    n.digestBucketPrefix(),
 		RetentionDays: cfg.DigestRetentionDays,
 		KMSKeyARN:     key,
 		WriterRoleARN: digestRole.ARN,

@@ -12,12 +12,15 @@ import (
 )
 
 // digestKey is the object the digest function keeps the ledger's digest
-// in (function/bootstrap's DigestKey): each run adds a version.
+// in (function/digeststore's Key): each run adds a version.
 const digestKey = "ledger-digest.json"
 
 // DigestBucketArgs configures a DigestBucket.
 type DigestBucketArgs struct {
-	Name pulumi.StringInput
+	// NamePrefix begins the bucket's name; the provider ends it with a
+	// suffix unique to the creation, so a bucket kept from an earlier
+	// stage of the same name never stands in the way.
+	NamePrefix string
 	// RetentionDays is how long each digest is locked, in compliance mode:
 	// no one, the account's root included, can change or delete it sooner.
 	RetentionDays int
@@ -48,7 +51,7 @@ func NewDigestBucket(ctx *pulumi.Context, name string, args DigestBucketArgs, op
 	}
 	child := []pulumi.ResourceOption{pulumi.Parent(b), pulumi.RetainOnDelete(true)}
 	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
-		Bucket:            args.Name,
+		BucketPrefix:      pulumi.String(args.NamePrefix),
 		ObjectLockEnabled: pulumi.Bool(true),
 	}, child...)
 	if err != nil {
@@ -131,10 +134,18 @@ func digestBucketPolicyJSON(bucketARN pulumi.StringOutput, writer pulumi.StringI
 
 // digestGrants are what the digest function may do with the bucket: read
 // the newest digest and write the next, under the stage key where the
-// stage has one.
+// stage has one; and list the bucket, which is what makes S3 answer the
+// first run's read of a digest not yet written with 404 NoSuchKey rather
+// than 403 AccessDenied
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+// The listing is not narrowed by an s3:prefix condition: S3 documents the
+// 404 for a caller with s3:ListBucket on the bucket, not for one whose
+// listing is conditional, and the bucket holds the digests alone.
 func digestGrants(bucketARN pulumi.StringOutput, key pulumi.StringPtrInput) []Grant {
-	g := []Grant{{Sid: "Digests", Actions: []string{"s3:GetObject", "s3:PutObject"},
-		Resources: pulumi.StringArray{pulumi.Sprintf("%s/%s", bucketARN, digestKey)}}}
+	g := []Grant{
+		{Sid: "Digests", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: pulumi.StringArray{pulumi.Sprintf("%s/%s", bucketARN, digestKey)}},
+		{Sid: "ListDigests", Actions: []string{"s3:ListBucket"}, Resources: pulumi.StringArray{bucketARN}},
+	}
 	if key != nil {
 		g = append(g, Grant{Sid: "DigestKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"},
 			Resources: pulumi.StringArray{key.ToStringPtrOutput().Elem()}})
@@ -158,7 +169,8 @@ type DigestsArgs struct {
 
 // Digests runs the digest function on a schedule and gives it its one way
 // to S3: a gateway endpoint on the isolated subnets' route tables whose
-// policy admits the digest role to the digest object and nothing else,
+// policy admits the digest role to the digest object and the listing of
+// its bucket, and nothing else,
 // and an egress rule from the function group to S3's prefix list.
 type Digests struct {
 	pulumi.ResourceState
@@ -179,9 +191,8 @@ func NewDigests(ctx *pulumi.Context, name string, args DigestsArgs, opts ...pulu
 		ServiceName:     args.Account.endpointService("s3"),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   args.RouteTableIDs,
-		Policy: endpointPolicyJSON([]EndpointAccess{{Name: "digest", Principal: args.Function.RoleARN, Grants: []Grant{
-			{Sid: "Digests", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: pulumi.StringArray{pulumi.Sprintf("%s/%s", args.Bucket.ARN, digestKey)}},
-		}}}),
+		// The endpoint admits the role to its S3 grants, the same values.
+		Policy: endpointPolicyJSON([]EndpointAccess{{Name: "digest", Principal: args.Function.RoleARN, Grants: grantsOf(digestGrants(args.Bucket.ARN, nil), "s3")}}),
 	}, child)
 	if err != nil {
 		return nil, fmt.Errorf("create s3 gateway endpoint: %w", err)

@@ -1,13 +1,20 @@
 package infra
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/privateledger/licences/function/digeststore"
 	"github.com/privateledger/licences/function/env"
+	"github.com/privateledger/licences/function/pgstore"
+	"github.com/privateledger/licences/testdouble/locals3"
 )
 
 // The digest bucket: Object Lock in compliance mode for the configured
@@ -25,11 +32,10 @@ func TestTheDigestBucketIsLockedEncryptedPrivateAndKept(t *testing.T) {
 		t.Run("kmsKey="+kms, func(t *testing.T) {
 			d := mustDeploy(t, "prod", map[string]string{"licences:kmsKey": kms})
 			bucket := d.one(t, "aws:s3/bucketV2:BucketV2", "digests")
-			name := "licences-prod-digests-" + testAccount + "-" + d.config.Region
-			if bucket.Inputs["bucket"] != name || bucket.Inputs["objectLockEnabled"] != true || bucket.Inputs["forceDestroy"] == true {
-				t.Errorf("bucket %v, want %s with Object Lock", bucket.Inputs, name)
+			if bucket.Inputs["bucketPrefix"] != "licences-prod-digests-" || bucket.Inputs["bucket"] != nil || bucket.Inputs["objectLockEnabled"] != true || bucket.Inputs["forceDestroy"] == true {
+				t.Errorf("bucket %v, want one named from the prefix licences-prod-digests-, with Object Lock", bucket.Inputs)
 			}
-			id := name
+			id := digestBucketName("prod")
 			lock := d.one(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "digests").Inputs
 			rule, _ := lock["rule"].(map[string]any)
 			ret, _ := rule["defaultRetention"].(map[string]any)
@@ -82,10 +88,11 @@ func TestTheDigestBucketIsLockedEncryptedPrivateAndKept(t *testing.T) {
 }
 
 // The S3 gateway endpoint is on the isolated subnets' route tables and
-// admits the digest role to the digest object, and nothing else.
+// admits the digest role to the digest object and the listing of its
+// bucket, and nothing else.
 //
 // Mutant: digest.go `RouteTableIds:   args.RouteTableIDs,` -> `RouteTableIds:   pulumi.StringArray{},`
-// Mutant: digest.go `Policy: endpointPolicyJSON([]EndpointAccess{{Name: "digest", Principal: args.Function.RoleARN, Grants: []Grant{` -> `Policy: endpointPolicyJSON([]EndpointAccess{{Name: "digest", Principal: pulumi.String("*").ToStringOutput(), Grants: []Grant{`
+// Mutant: digest.go `Policy: endpointPolicyJSON([]EndpointAccess{{Name: "digest", Principal: args.Function.RoleARN, Grants:` -> `Policy: endpointPolicyJSON([]EndpointAccess{{Name: "digest", Principal: pulumi.String("*").ToStringOutput(), Grants:`
 func TestTheS3GatewayEndpointAdmitsOnlyTheDigestRole(t *testing.T) {
 	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
 		ep := d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "digests-s3").Inputs
@@ -98,7 +105,8 @@ func TestTheS3GatewayEndpointAdmitsOnlyTheDigestRole(t *testing.T) {
 		}
 		doc := policy(t, d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "digests-s3"), "policy")
 		role := roleARN(d.config.Stage, "digest", d.config.Region)
-		want := sorted([]string{role + ": s3:GetObject on " + digestBucketARN(d) + "/ledger-digest.json", role + ": s3:PutObject on " + digestBucketARN(d) + "/ledger-digest.json"})
+		want := sorted([]string{role + ": s3:GetObject on " + digestBucketARN(d) + "/ledger-digest.json", role + ": s3:PutObject on " + digestBucketARN(d) + "/ledger-digest.json",
+			role + ": s3:ListBucket on " + digestBucketARN(d)})
 		if got := permissions(t, doc); !slices.Equal(got, want) {
 			t.Errorf("the S3 endpoint allows:%s", diffLines(got, want))
 		}
@@ -111,6 +119,74 @@ func TestTheS3GatewayEndpointAdmitsOnlyTheDigestRole(t *testing.T) {
 		}
 		if !lookedUp {
 			t.Error("the route tables were not looked up in the stage's VPC")
+		}
+	})
+}
+
+// The digest function's own S3 code (function/digeststore) runs its first
+// and second runs against an empty digest bucket, in a local S3 that
+// decides each request by the policies the stage's plan sets: the digest
+// role's, the S3 gateway endpoint's and the bucket's. S3 answers a read of
+// a digest not yet written with 404 only to a caller that may list the
+// bucket, and 403 to any other, so a plan without s3:ListBucket for the
+// role fails here as it fails on AWS, on every run.
+//
+// Mutant: digest.go `{Sid: "ListDigests", Actions: []string{"s3:ListBucket"}, Resources: pulumi.StringArray{bucketARN}},` -> `/* no s3:ListBucket */`
+func TestTheDigestRunsAgainstS3AsPlanned(t *testing.T) {
+	if digestKey != digeststore.Key {
+		t.Fatalf("the stack grants the object %q, the function keeps its digests in %q", digestKey, digeststore.Key)
+	}
+	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
+		vars := d.variables(t, digestPart)
+		cfg, err := env.Parse(func(k string) string { return vars[k] })
+		if err != nil {
+			t.Fatalf("the digest function refuses its environment: %v", err)
+		}
+		roleName := newNames(d.config).role(digestPart)
+		access := locals3.Access{
+			Principal:      roleARN(d.config.Stage, digestPart, d.config.Region),
+			Endpoint:       d.one(t, "aws:ec2/vpcEndpoint:VpcEndpoint", "digests-s3").Inputs["policy"].(string),
+			BucketPolicies: map[string]string{cfg.DigestBucket: d.one(t, "aws:s3/bucketPolicy:BucketPolicy", "digests").Inputs["policy"].(string)},
+		}
+		for _, p := range d.ofType("aws:iam/rolePolicy:RolePolicy") {
+			if p.Inputs["role"] == roleName {
+				access.Identity = append(access.Identity, p.Inputs["policy"].(string))
+			}
+		}
+		for _, a := range d.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+			if a.Inputs["role"] == roleName {
+				t.Fatalf("the digest role has the managed policy %v, which this test cannot read", a.Inputs["policyArn"])
+			}
+		}
+		if len(access.Identity) == 0 {
+			t.Fatalf("no policy of the role %s", roleName)
+		}
+		bucket := locals3.New(cfg.DigestBucket)
+		if err := bucket.Authorize(access); err != nil {
+			t.Fatalf("the local S3 cannot evaluate the plan's policies: %v", err)
+		}
+		// The bucket policy refuses what does not come over TLS.
+		hs := httptest.NewTLSServer(bucket)
+		t.Cleanup(hs.Close)
+		ctx := context.Background()
+		store, err := digeststore.Open(ctx, cfg.DigestBucket, hs.URL, func(o *s3.Options) { o.HTTPClient = hs.Client() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for run := int64(1); run <= 2; run++ {
+			previous, err := store.Newest(ctx)
+			switch {
+			case err != nil:
+				t.Fatalf("run %d reads the previous digest: %v", run, err)
+			case run == 1 && previous != nil, run == 2 && (previous == nil || previous.Seq != 1):
+				t.Fatalf("run %d reads %+v as the previous digest", run, previous)
+			}
+			if _, err := store.Put(ctx, pgstore.Digest{Seq: run, Hash: []byte{byte(run)}}); err != nil {
+				t.Fatalf("run %d writes its digest: %v", run, err)
+			}
+		}
+		if n := len(bucket.Versions(cfg.DigestBucket, digeststore.Key)); n != 2 {
+			t.Errorf("%d digests written, want 2", n)
 		}
 	})
 }

@@ -95,6 +95,7 @@ func storeAccess(d *deployment) map[string][]string {
 			digestPart: append([]string{
 				fmt.Sprintf("rds-db:connect on arn:aws:rds-db:%s:%s:dbuser:cluster-ABCDEFGHIJKLMNOP/licences_digest", d.config.Region, testAccount),
 				"s3:GetObject on " + digestBucketARN(d) + "/ledger-digest.json", "s3:PutObject on " + digestBucketARN(d) + "/ledger-digest.json",
+				"s3:ListBucket on " + digestBucketARN(d),
 			}, keyUse(d)...),
 			migrationPart: append([]string{"secretsmanager:GetSecretValue on " + secretARN}, keyDecrypt(d)...),
 		}
@@ -103,8 +104,12 @@ func storeAccess(d *deployment) map[string][]string {
 }
 
 // digestBucketARN is the ARN of the stage's digest bucket.
-func digestBucketARN(d *deployment) string {
-	return fmt.Sprintf("arn:aws:s3:::licences-%s-digests-%s-%s", d.config.Stage, testAccount, d.config.Region)
+func digestBucketARN(d *deployment) string { return "arn:aws:s3:::" + digestBucketName(d.config.Stage) }
+
+// digestBucketName is the name the mocked provider gives a stage's digest
+// bucket: its prefix, then the suffix of the stage's first bucket.
+func digestBucketName(stage string) string {
+	return "licences-" + stage + "-digests-" + bucketSuffix(1)
 }
 
 // keyUse is the digest function's use of the stage key, where the stage

@@ -131,7 +131,13 @@ type mocks struct {
 	mu        sync.Mutex
 	resources []recorded
 	calls     []pulumi.MockCallArgs
+	buckets   int // buckets named from a prefix
 }
+
+// bucketSuffix is how the mocked provider ends the name of the nth bucket
+// it names from a prefix: as the real one does, in 26 characters (a
+// timestamp, then a counter in hex), but at a fixed time.
+func bucketSuffix(n int) string { return fmt.Sprintf("202501010000000000%08x", n) }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
@@ -187,7 +193,16 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("invokeUrl", "https://api0123456.execute-api."+m.region+".amazonaws.com/"+args.Inputs["stageName"].StringValue())
 		set("arn", "arn:"+testPartition+":apigateway:"+m.region+"::/restapis/api0123456/stages/"+args.Inputs["stageName"].StringValue())
 	case "aws:s3/bucketV2:BucketV2":
-		id = args.Inputs["bucket"].StringValue()
+		// The provider names a bucket given a prefix: the prefix, then a
+		// suffix of its own for each creation.
+		id, _ = args.Inputs["bucket"].V.(string)
+		if prefix, ok := args.Inputs["bucketPrefix"]; ok && id == "" {
+			m.mu.Lock()
+			m.buckets++
+			id = prefix.StringValue() + bucketSuffix(m.buckets)
+			m.mu.Unlock()
+		}
+		set("bucket", id)
 		set("arn", "arn:"+testPartition+":s3:::"+id)
 	case "aws:scheduler/schedule:Schedule":
 		set("arn", arn("scheduler", "schedule/default/"+name))

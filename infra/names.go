@@ -1,7 +1,5 @@
 package infra
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 // names derives every physical name in a stage from the project, the stage
 // and the region, so names are predictable in the console and stay within
 // AWS limits (Config.validate bounds the stage's length for that).
@@ -49,12 +47,13 @@ func (n names) webACL() string { return n.prefix() }
 // to groups whose names start aws-waf-logs-.
 func (n names) wafLogGroup() string { return "aws-waf-logs-" + n.prefix() }
 
-// digestBucket names the bucket of the ledger's digests: bucket names are
-// global, so it carries the account and the region (at most 63
-// characters).
-func (n names) digestBucket(account pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.Sprintf("%s-digests-%s-%s", n.prefix(), account, n.region)
-}
+// digestBucketPrefix begins the name of the bucket of the ledger's
+// digests; the provider adds a suffix unique to each creation (at most 37
+// characters, the provider's 26 making 63). The bucket is kept when the
+// stage is destroyed, under Object Lock no one can lift, so a name of its
+// own for each creation is what lets the stage be made again: a fixed
+// name would be the kept bucket's, and S3 would refuse it.
+func (n names) digestBucketPrefix() string { return n.prefix() + "-digests-" }
 
 // schedule names an EventBridge Scheduler schedule (at most 64 characters).
 func (n names) schedule(part string) string { return n.prefix() + "-" + part }

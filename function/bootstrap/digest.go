@@ -1,22 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
+	"github.com/privateledger/licences/function/digeststore"
 	"github.com/privateledger/licences/function/env"
 	"github.com/privateledger/licences/function/pgstore"
 )
@@ -27,10 +20,8 @@ type ledgerDigest interface {
 }
 
 // DigestKey is the object the digest function keeps the ledger's digest
-// in. The bucket is versioned and under Object Lock: each run adds a
-// version that no one can change or delete until its retention ends, and
-// the newest is the one the next run checks against.
-const DigestKey = "ledger-digest.json"
+// in (see digeststore).
+const DigestKey = digeststore.Key
 
 // digestResult is what a run of the digest function answers.
 type digestResult struct {
@@ -50,23 +41,14 @@ func digestHandler(ctx context.Context, cfg env.Config, db ledgerDigest, log *sl
 	if cfg.DigestBucket == "" {
 		return nil, fmt.Errorf("%s is not set: the digest function needs its bucket", env.DigestBucket)
 	}
-	var opts []func(*config.LoadOptions) error
-	if cfg.S3Endpoint != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")), config.WithDefaultRegion("local"))
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	store, err := digeststore.Open(ctx, cfg.DigestBucket, cfg.S3Endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("load aws config: %w", err)
+		return nil, fmt.Errorf("digest bucket: %w", err)
 	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-		if cfg.S3Endpoint != "" {
-			o.BaseEndpoint, o.UsePathStyle = aws.String(cfg.S3Endpoint), true
-		}
-	})
 	metrics := emf{namespace: MetricsNamespace(cfg.Stage), out: os.Stdout}
 	// The scheduler's input ({}) says nothing: every run does the same.
 	return func(ctx context.Context, _ json.RawMessage) (digestResult, error) {
-		previous, err := readDigest(ctx, client, cfg.DigestBucket)
+		previous, err := store.Newest(ctx)
 		if err != nil {
 			return digestResult{}, err
 		}
@@ -83,43 +65,12 @@ func digestHandler(ctx context.Context, cfg env.Config, db ledgerDigest, log *sl
 			log.ErrorContext(ctx, "the ledger does not verify", "broken", rep.Broken.Error())
 			return res, fmt.Errorf("the ledger does not verify: %w", rep.Broken)
 		}
-		body, err := json.Marshal(rep.Digest)
-		if err != nil {
+		if res.VersionID, err = store.Put(ctx, rep.Digest); err != nil {
 			return res, err
 		}
-		out, err := client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket: aws.String(cfg.DigestBucket), Key: aws.String(DigestKey), Body: bytes.NewReader(body),
-			ContentType: aws.String("application/json"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
-		})
-		if err != nil {
-			return res, fmt.Errorf("write the digest: %w", err)
-		}
-		res.VersionID = aws.ToString(out.VersionId)
 		log.InfoContext(ctx, "ledger verified and digest written", "result", res)
 		return res, nil
 	}, nil
-}
-
-// readDigest reads the newest digest in the bucket; nil before the first.
-func readDigest(ctx context.Context, client *s3.Client, bucket string) (*pgstore.Digest, error) {
-	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(DigestKey)})
-	var missing *types.NoSuchKey
-	switch {
-	case errors.As(err, &missing):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("read the previous digest: %w", err)
-	}
-	defer func() { _ = out.Body.Close() }() // read in full below
-	b, err := io.ReadAll(io.LimitReader(out.Body, 16<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read the previous digest: %w", err)
-	}
-	var d pgstore.Digest
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("the previous digest is not a digest: %w", err)
-	}
-	return &d, nil
 }
 
 func b2f(b bool) float64 {

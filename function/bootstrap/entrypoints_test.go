@@ -71,6 +71,14 @@ func TestEraseEntrypointErasesAndServesNothingElse(t *testing.T) {
 func TestDigestEntrypointVerifiesThenWrites(t *testing.T) {
 	url, as := postgresLedger(t)
 	s3 := locals3.New("digests")
+	// The role may read and write the digest and list the bucket, as the
+	// stack's digest role may (infra's TestTheDigestRunsAgainstS3AsPlanned
+	// runs the same code under the plan's own policies).
+	if err := s3.Authorize(locals3.Access{Principal: "arn:aws:iam::123456789012:role/licences-test-digest", Identity: []string{`{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"Digests","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":["arn:aws:s3:::digests/` + DigestKey + `"]},` +
+		`{"Sid":"ListDigests","Effect":"Allow","Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::digests"]}]}`}}); err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewServer(s3)
 	t.Cleanup(hs.Close)
 	digestEnv := as("licences_digest", "DIGEST_BUCKET=digests", "S3_ENDPOINT="+hs.URL, "STAGE=test")

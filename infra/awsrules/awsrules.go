@@ -99,9 +99,10 @@ func lookup(inputs map[string]any, path string) (any, bool) {
 }
 
 // physicalNames are the inputs AWS knows resources by, each unique in an
-// account and region (IAM roles: in the account): a second resource of the
-// same name is refused (EntityAlreadyExists, ResourceConflictException,
-// DBClusterAlreadyExistsFault, …).
+// account and region (IAM roles: in the account; S3 buckets: in the
+// partition): a second resource of the same name is refused
+// (EntityAlreadyExists, ResourceConflictException,
+// DBClusterAlreadyExistsFault, BucketAlreadyOwnedByYou, …).
 var physicalNames = map[string]string{
 	"aws:lambda/function:Function":                        "name",
 	"aws:iam/role:Role":                                   "name",
@@ -119,6 +120,21 @@ var physicalNames = map[string]string{
 	"aws:sns/topic:Topic":                                 "name",
 	"aws:cloudwatch/metricAlarm:MetricAlarm":              "name",
 	"aws:cloudwatch/dashboard:Dashboard":                  "dashboardName",
+	"aws:s3/bucketV2:BucketV2":                            "bucket",
+}
+
+// namePrefixes are the inputs from which the provider names a resource
+// whose physical name is not given: the prefix, then a suffix of the
+// provider's own, unique to each creation.
+var namePrefixes = map[string]string{
+	"aws:s3/bucketV2:BucketV2": "bucketPrefix",
+}
+
+// NamePrefix returns the input from which the provider names a resource of
+// type typ when its physical name is not given, if it has one.
+func NamePrefix(typ string) (property string, ok bool) {
+	property, ok = namePrefixes[typ]
+	return property, ok
 }
 
 // PhysicalName returns the input that names a resource of type typ

@@ -213,6 +213,11 @@ var rules = []Rule{
 		What:   "3 to 63 of lowercase letters, digits, dots and hyphens, a letter or digit first and last, not xn-- first or -s3alias last",
 		Source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html",
 		check:  all(text(3, 63, `[a-z0-9][a-z0-9.-]*[a-z0-9]`), not(`^xn--|-s3alias$|--ol-s3$|\.\.`, "a reserved prefix or suffix, or two dots"))},
+	{Type: "aws:s3/bucketV2:BucketV2", Property: "bucketPrefix",
+		What: "at most 37 of lowercase letters, digits, dots and hyphens, a letter or digit first, not xn-- or sthree- first: " +
+			"the provider ends the name with 26 digits of its own, and the whole must be a bucket name",
+		Source: "https://www.pulumi.com/registry/packages/aws/api-docs/s3/bucketv2/ (bucketPrefix); https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html",
+		check:  all(text(1, 37, `[a-z0-9][a-z0-9.-]*`), not(`^xn--|^sthree-|\.\.`, "a reserved prefix, or two dots"))},
 	{Type: "aws:s3/bucketPolicy:BucketPolicy", Property: "policy",
 		What:   "a bucket policy of at most 20 KB, a Principal in every statement",
 		Source: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html",

@@ -68,7 +68,8 @@ var examples = map[string]struct{ good, bad []any }{
 		[]any{`{"Statement":[{"Sid":"Invoke","Effect":"Allow","Action":["execute-api:Invoke"],"Resource":["*"]}]}`},
 		[]any{`{"Statement":[{"Sid":"In-voke","Effect":"Allow"}]}`, `{"Statement":[{"Sid":"A","Action":["` + strings.Repeat("x", 6144) + `"]}]}`},
 	},
-	"aws:s3/bucketV2:BucketV2 bucket": {[]any{"licences-staging-digests-123456789012-eu-west-2"}, []any{"Licences", "xn--licences", "licences-s3alias", "licences..digests", "l", "-licences", strings.Repeat("b", 64)}},
+	"aws:s3/bucketV2:BucketV2 bucket":       {[]any{"licences-staging-digests-123456789012-eu-west-2"}, []any{"Licences", "xn--licences", "licences-s3alias", "licences..digests", "l", "-licences", strings.Repeat("b", 64)}},
+	"aws:s3/bucketV2:BucketV2 bucketPrefix": {[]any{"licences-staging-digests-"}, []any{"Licences-", "xn--licences-", "sthree-licences-", "licences..digests-", "-licences-", "", strings.Repeat("b", 38)}},
 	"aws:s3/bucketPolicy:BucketPolicy policy": {
 		[]any{`{"Version":"2012-10-17","Statement":[{"Sid":"TLSOnly","Effect":"Deny","Principal":{"AWS":["*"]},"Action":["s3:*"],"Resource":["*"]}]}`},
 		[]any{`{"Statement":[{"Sid":"TLSOnly","Effect":"Deny","Action":["s3:*"]}]}`},

@@ -29,6 +29,10 @@ type accountState struct {
 	// APIGatewayCloudWatchRole is the account setting API Gateway's access
 	// logs need.
 	APIGatewayCloudWatchRole string `json:"apiGatewayCloudWatchRole"`
+	// NamedFromPrefix counts the resources the provider has named from a
+	// prefix: each creation's suffix is the count's, so no two are alike,
+	// even when the first is kept after its stack is gone.
+	NamedFromPrefix int `json:"namedFromPrefix"`
 }
 
 // withAccount runs fn on the account, under an exclusive lock on its file,

@@ -2,15 +2,16 @@
 // so the stack runs through the real Pulumi engine with no cloud to reach.
 //
 // Run as pulumi-resource-aws it keeps every resource's inputs as its state
-// and adds the outputs the program reads (ids, ARNs, URLs). It refuses what
-// AWS would refuse: an input that breaks one of AWS's documented rules
-// (infra/awsrules), a physical name already taken in the account (also by a
-// resource a destroyed stack retained, which AWS keeps), a stage
-// with access logs while the account has no API Gateway CloudWatch role,
-// an account setting naming a role that does not exist, and an Aurora
-// engine version below the one running.
-// It imports (a read by id, as Pulumi's import option asks) what the account
-// holds by physical name, whichever stack made it.
+// and adds the outputs the program reads (ids, ARNs, URLs), and names a
+// bucket given a prefix as the provider does, anew at each creation. It
+// refuses what AWS would refuse: an input that breaks one of AWS's
+// documented rules (infra/awsrules), a physical name already taken in the
+// account (also by a resource a destroyed stack retained, which AWS keeps: a
+// kept bucket's among them), a stage with access logs while the account has
+// no API Gateway CloudWatch role, an account setting naming a role that does
+// not exist, and an Aurora engine version below the one running. It imports
+// (a read by id, as Pulumi's import option asks) what the account holds by
+// physical name, whichever stack made it.
 // The account lives in the file AWSPROVIDER_ACCOUNT names, shared by every
 // stack of a test. AWSPROVIDER_AURORA_VERSION, when set, is the version AWS
 // has upgraded Aurora clusters to, as a refresh then reads it.
@@ -197,6 +198,7 @@ func (p *standin) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulu
 	if err != nil {
 		return nil, err
 	}
+	keepName(resource.URN(req.Urn).Type(), olds, news)
 	if !req.Preview {
 		if err := withAccount(func(a *accountState) error { return p.update(a, req.Urn, olds, news) }); err != nil {
 			return nil, err

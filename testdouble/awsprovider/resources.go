@@ -39,9 +39,11 @@ func physicalName(typ tokens.Type, in resource.PropertyMap) string {
 }
 
 // create applies what creating the resource does to the account, or
-// refuses as AWS would.
+// refuses as AWS would. It names a resource given only a prefix for its
+// name as the provider does, in in.
 func (p *standin) create(a *accountState, urn string, in resource.PropertyMap) error {
 	typ := resource.URN(urn).Type()
+	nameFromPrefix(a, typ, in)
 	if name := physicalName(typ, in); name != "" {
 		// A name is taken while anything holds it: a resource of any stack,
 		// or one a destroyed stack retained, which AWS still has. Creating
@@ -62,6 +64,36 @@ func (p *standin) create(a *accountState, urn string, in resource.PropertyMap) e
 		return stageLogging(a, in)
 	}
 	return nil
+}
+
+// bucketSuffixTime stands in for the time in the suffix the provider
+// names a resource with (Terraform's id.PrefixedUniqueId: a timestamp to
+// the ten-thousandth of a second, then a counter in eight hex digits):
+// fixed, so the stand-in's answers are deterministic; the counter is the
+// account's.
+const bucketSuffixTime = "202501010000000000"
+
+// nameFromPrefix sets the physical name of a resource given only a prefix
+// for it: the prefix, then a suffix unique to this creation.
+func nameFromPrefix(a *accountState, typ tokens.Type, in resource.PropertyMap) {
+	prop, ok := awsrules.NamePrefix(string(typ))
+	name, _ := awsrules.PhysicalName(string(typ))
+	if !ok || str(in, name) != "" || str(in, prop) == "" {
+		return
+	}
+	a.NamedFromPrefix++
+	in[resource.PropertyKey(name)] = resource.NewPropertyValue(fmt.Sprintf("%s%s%08x", str(in, prop), bucketSuffixTime, a.NamedFromPrefix))
+}
+
+// keepName carries a resource's physical name, which the provider made
+// from a prefix at its creation, from its old state into its new inputs:
+// an update does not rename it.
+func keepName(typ tokens.Type, olds, news resource.PropertyMap) {
+	prop, ok := awsrules.NamePrefix(string(typ))
+	name, _ := awsrules.PhysicalName(string(typ))
+	if ok && str(news, name) == "" && str(news, prop) != "" && str(olds, name) != "" {
+		news[resource.PropertyKey(name)] = olds[resource.PropertyKey(name)]
+	}
 }
 
 // update applies an update, or refuses it as AWS would.
@@ -209,6 +241,12 @@ func (p *standin) state(urnString string, in resource.PropertyMap) (string, *str
 		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", id, p.region, named("stageName")))
 		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s/stages/%s", p.region, str(in, "restApi"), named("stageName")))
 	case "aws:s3/bucketV2:BucketV2":
+		if str(in, "bucket") == "" {
+			// Named from a prefix, at creation: unknown until then.
+			out["bucket"] = resource.MakeComputed(resource.NewStringProperty(""))
+			out["arn"] = resource.MakeComputed(resource.NewStringProperty(""))
+			break
+		}
 		id = named("bucket")
 		set("arn", "arn:aws:s3:::"+id)
 		set("bucket", id)
