@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"gopkg.in/yaml.v3"
 )
 
@@ -25,12 +26,13 @@ func checkAWS(ctx context.Context, dir, stage string, env map[string]string) err
 	if err := yaml.Unmarshal(b, &file); err != nil {
 		return fmt.Errorf("read Pulumi.%s.yaml: %w", stage, err)
 	}
-	if r, _ := file.Config["aws:region"].(string); r == "" {
-		return fmt.Errorf("stage %s has no AWS region: run `pulumi config set aws:region <region> --stack %s`", stage, stage)
+	region, _ := file.Config["aws:region"].(string)
+	if region == "" {
+		return fmt.Errorf("stage %s has no AWS region: set aws:region in Pulumi.%s.yaml", stage, stage)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx, credentialSources(env, file.Config)...)
 	if err != nil {
 		return fmt.Errorf("%w (%v)", ErrNoAWSCredentials, err)
 	}
@@ -38,4 +40,22 @@ func checkAWS(ctx context.Context, dir, stage string, env map[string]string) err
 		return fmt.Errorf("%w (%v)", ErrNoAWSCredentials, err)
 	}
 	return nil
+}
+
+// credentialSources are the credentials the engine will run with: those in
+// env (the environment the engine gets, which Options.Env adds to), and the
+// stack's own aws:profile, which the provider prefers to AWS_PROFILE.
+func credentialSources(env map[string]string, stackConfig map[string]any) []func(*config.LoadOptions) error {
+	var opts []func(*config.LoadOptions) error
+	profile := env["AWS_PROFILE"]
+	if p, _ := stackConfig["aws:profile"].(string); p != "" {
+		profile = p
+	}
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	if id, secret := env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]; id != "" && secret != "" {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, env["AWS_SESSION_TOKEN"])))
+	}
+	return opts
 }

@@ -62,6 +62,15 @@ func TestErrorsBeforeTheEngine(t *testing.T) {
 			"AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "",
 		}, ErrNoAWSCredentials, ""},
 		{"no cli", Options{Stage: "dev", Dir: withRegion, PulumiRoot: t.TempDir(), SkipAWSCheck: true}, map[string]string{"PULUMI_CONFIG_PASSPHRASE": "x"}, ErrNoPulumiCLI, ""},
+		// Credentials given in Options.Env, not in the process's own
+		// environment, are the ones checked: the check passes, and the
+		// missing CLI is what stops it.
+		{"credentials in Env", Options{Stage: "dev", Dir: withRegion, PulumiRoot: t.TempDir(),
+			Env: map[string]string{"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}}, map[string]string{
+			"PULUMI_CONFIG_PASSPHRASE": "x", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "",
+			"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+			"AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "",
+		}, ErrNoPulumiCLI, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for k, v := range tc.env {

@@ -125,7 +125,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args MonitoringArgs, opts .
 			return nil, fmt.Errorf("create alarm %s: %w", a.ID, err)
 		}
 	}
-	body, err := dashboardBody(args.Region, args.Namespace, args.Alarms)
+	body, err := dashboardBody(args.Region, args.Alarms)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func rateQueries(a alarm) cloudwatch.MetricAlarmMetricQueryArray {
 }
 
 // dashboardBody is one metric widget per alarm, with its threshold drawn.
-func dashboardBody(region, namespace string, alarms []alarm) (string, error) {
+func dashboardBody(region string, alarms []alarm) (string, error) {
 	type widget struct {
 		Type       string         `json:"type"`
 		X          int            `json:"x"`
