@@ -20,24 +20,40 @@ const (
 // Capabilities lists every capability.
 func Capabilities() []Capability { return []Capability{Licences, Erasure} }
 
+// Operation names what a route does, so the handler finds its code by the
+// route itself instead of by a second copy of its method and path.
+type Operation string
+
+// The operations.
+const (
+	Create        Operation = "create"
+	Get           Operation = "get"
+	Delete        Operation = "delete"
+	ChangeContact Operation = "changeContact"
+	ChangePoints  Operation = "changePoints"
+	History       Operation = "history"
+	Erase         Operation = "erase"
+)
+
 // Route is one method on one path. Path parameters are written {name}, as
 // API Gateway and net/http both write them.
 type Route struct {
 	Method     string
 	Path       string
 	Capability Capability
+	Operation  Operation
 }
 
 // Routes returns the licence API's routes.
 func Routes() []Route {
 	return []Route{
-		{"POST", "/licences", Licences},
-		{"GET", "/licences/{id}", Licences},
-		{"DELETE", "/licences/{id}", Licences},
-		{"PUT", "/licences/{id}/contact", Licences},
-		{"POST", "/licences/{id}/penalty-points", Licences},
-		{"GET", "/licences/{id}/history", Licences},
-		{"POST", "/licences/{id}/erasure", Erasure},
+		{"POST", "/licences", Licences, Create},
+		{"GET", "/licences/{id}", Licences, Get},
+		{"DELETE", "/licences/{id}", Licences, Delete},
+		{"PUT", "/licences/{id}/contact", Licences, ChangeContact},
+		{"POST", "/licences/{id}/penalty-points", Licences, ChangePoints},
+		{"GET", "/licences/{id}/history", Licences, History},
+		{"POST", "/licences/{id}/erasure", Erasure, Erase},
 	}
 }
 
