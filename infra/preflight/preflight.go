@@ -128,15 +128,14 @@ func New(ctx context.Context, a Access) (*Checker, error) {
 			}
 		}))
 	}
-	var endpoint *string
+	// Only an Endpoint replaces the endpoint the SDK resolved (which
+	// honours AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_RDS).
+	c := &Checker{region: a.Region, lambda: lambda.NewFromConfig(cfg), rds: rds.NewFromConfig(cfg)}
 	if a.Endpoint != "" {
-		endpoint = aws.String(a.Endpoint)
+		c.lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(a.Endpoint) })
+		c.rds = rds.NewFromConfig(cfg, func(o *rds.Options) { o.BaseEndpoint = aws.String(a.Endpoint) })
 	}
-	return &Checker{
-		region: a.Region,
-		lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = endpoint }),
-		rds:    rds.NewFromConfig(cfg, func(o *rds.Options) { o.BaseEndpoint = endpoint }),
-	}, nil
+	return c, nil
 }
 
 // Check runs every check for s and returns what it chose.

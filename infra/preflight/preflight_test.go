@@ -188,3 +188,31 @@ func TestAccessDeniedSaysWhatIsNeeded(t *testing.T) {
 		}
 	}
 }
+
+// Without an explicit endpoint the SDK's own configuration applies,
+// endpoint overrides included: how cmd/deploy's end-to-end test points
+// the program at the stand-in. (Not parallel: it sets the environment.)
+func TestHonoursTheSDKEndpointEnvironment(t *testing.T) {
+	fake := awsapi.New(awsapi.Account{ConcurrentExecutions: 10, EngineVersions: aurora16})
+	t.Cleanup(fake.Close)
+	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", fake.URL)
+	t.Setenv("AWS_ENDPOINT_URL_RDS", fake.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSTANDIN")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "standin")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	c, err := preflight.New(context.Background(), preflight.Access{Region: "eu-west-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Check(context.Background(), preflight.Stage{Reservations: prod, Aurora: &preflight.Aurora{Family: "aurora-postgresql16", MaxCapacity: 4}})
+	if _, ok := errors.AsType[*preflight.ConcurrencyError](err); !ok {
+		t.Errorf("Check = %v, want the stand-in's account refused", err)
+	}
+	if _, err := c.EngineVersion(context.Background(), preflight.Aurora{Family: "aurora-postgresql16", MaxCapacity: 4}); err != nil {
+		t.Error(err)
+	}
+	if n := len(fake.Calls()); n < 2 {
+		t.Errorf("calls %v, want Lambda's and RDS's at the stand-in", fake.Calls())
+	}
+}
