@@ -290,11 +290,10 @@ func rdsError(w http.ResponseWriter, status int, code, message string) {
 	writeXML(w, status, b)
 }
 
-// refuse answers what the stand-in does not implement, in plain text.
+// refuse answers what the stand-in does not implement, in plain text
+// (http.Error: text/plain, nosniff).
 func refuse(w http.ResponseWriter, status int, message string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(message + "\n"))
+	http.Error(w, message, status)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
