@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/privateledger/licences/function/env"
+	"github.com/privateledger/licences/infra/preflight"
 )
 
 // Config is everything a stage may set, read from the stack's configuration
@@ -24,6 +25,11 @@ type Config struct {
 	Project string // the Pulumi project, used in names and tags
 	Stage   string // the stack name: one stack per stage
 	Region  string // aws:region
+	// Profile (aws:profile) and AssumeRole (aws:assumeRole) are how the
+	// stage reaches its account: the stack's AWS provider and the
+	// preflight both use them, so both see the same account.
+	Profile    string
+	AssumeRole *preflight.AssumeRole
 	// Now is when this run of the program started: it stamps the names
 	// that must differ each time their resource is created.
 	Now time.Time
@@ -45,6 +51,10 @@ type Config struct {
 	AuroraMinCapacity   float64    // Aurora Serverless v2 capacity units, least
 	AuroraMaxCapacity   float64    // and most
 	BackupRetentionDays int        // Aurora's automated backups
+	// AuroraEngineVersion is the version a new Aurora cluster is created
+	// with: auroraEngineVersion, pinned, until the program's preflight
+	// chooses one the region offers (see run).
+	AuroraEngineVersion string
 
 	XRayEndpoint    bool   // add an X-Ray interface endpoint
 	CORSAllowOrigin string // Access-Control-Allow-Origin the API sends
@@ -166,6 +176,8 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		Now:                         time.Now(),
 		Stage:                       ctx.Stack(),
 		Region:                      aws.Get("region"),
+		Profile:                     aws.Get("profile"),
+		AuroraEngineVersion:         auroraEngineVersion,
 		AZCount:                     r.int("azCount", 2),
 		MemoryMB:                    r.int("memoryMb", 512),
 		TimeoutSeconds:              r.int("timeoutSeconds", 10),
@@ -202,6 +214,9 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		return Config{}, r.err
 	}
 	var err error
+	if c.AssumeRole, err = awsAccess(aws); err != nil {
+		return Config{}, err
+	}
 	if c.VPCCIDR, err = netip.ParsePrefix(cidr); err != nil || !c.VPCCIDR.Addr().Is4() {
 		return Config{}, r.bad("vpcCidr", cidr, "an IPv4 CIDR block such as 10.0.0.0/16")
 	}
@@ -282,6 +297,55 @@ func (c Config) validate() error {
 	}
 	return nil
 }
+
+// unhonouredAWSKeys are AWS provider settings that would make the stage
+// reach AWS otherwise than the program does: its provider is an explicit
+// one, which reads no stack setting but those the program hands it
+// (aws:region, aws:profile and aws:assumeRole), and its preflight uses
+// the same. Set, they would be ignored in silence; they are refused.
+var unhonouredAWSKeys = []string{"assumeRoles", "assumeRoleWithWebIdentity", "accessKey", "secretKey", "token",
+	"sharedCredentialsFiles", "sharedConfigFiles", "endpoints", "allowedAccountIds", "forbiddenAccountIds"}
+
+// assumeRoleKeys are the parts of aws:assumeRole the program honours.
+var assumeRoleKeys = []string{"roleArn", "sessionName", "externalId", "duration"}
+
+// awsAccess checks the stack's AWS access settings and reads aws:assumeRole,
+// the AWS provider's object (pulumi-aws v6: one role).
+func awsAccess(aws *config.Config) (*preflight.AssumeRole, error) {
+	for _, k := range unhonouredAWSKeys {
+		if aws.Get(k) != "" {
+			return nil, fmt.Errorf("aws:%s is set, but this program uses only aws:region, aws:profile and aws:assumeRole (with %v) to reach AWS: "+
+				"remove it, and give credentials through the environment (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", k, assumeRoleKeys)
+		}
+	}
+	v := aws.Get("assumeRole")
+	if v == "" {
+		return nil, nil
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(v), &raw); err != nil {
+		return nil, fmt.Errorf("aws:assumeRole: %q is not an object such as {roleArn: arn:aws:iam::123456789012:role/deployer}", v)
+	}
+	for k := range raw {
+		if !slices.Contains(assumeRoleKeys, k) {
+			return nil, fmt.Errorf("aws:assumeRole: %s is not supported by this program: want only %v", k, assumeRoleKeys)
+		}
+	}
+	text := func(k string) string { s, _ := raw[k].(string); return s }
+	r := &preflight.AssumeRole{RoleARN: text("roleArn"), SessionName: text("sessionName"), ExternalID: text("externalId")}
+	if !roleARNPattern.MatchString(r.RoleARN) {
+		return nil, fmt.Errorf("aws:assumeRole: roleArn %q is not an IAM role ARN such as arn:aws:iam::123456789012:role/deployer", r.RoleARN)
+	}
+	if d := text("duration"); d != "" {
+		var err error
+		if r.Duration, err = time.ParseDuration(d); err != nil || r.Duration < 15*time.Minute || r.Duration > 12*time.Hour {
+			return nil, fmt.Errorf("aws:assumeRole: duration %q: want 15m to 12h", d)
+		}
+	}
+	return r, nil
+}
+
+var roleARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
 
 // reader reads typed values from the project's namespace, keeping the first
 // error so LoadConfig can read every key and then check once.

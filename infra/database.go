@@ -12,11 +12,16 @@ import (
 
 // The Aurora database's fixed settings.
 const (
-	postgresPort        = 5432
-	auroraEngine        = "aurora-postgresql"
+	postgresPort = 5432
+	auroraEngine = "aurora-postgresql"
+	// auroraEngineVersion is the version a cluster is created with where
+	// the preflight is off (LICENCES_PREFLIGHT=off); otherwise the
+	// preflight chooses one the region offers, the LTS minor first. AWS
+	// keeps a minor that is not LTS for about a year, so keep this one
+	// current.
 	auroraEngineVersion = "16.6"
 	// auroraParameterFamily is the parameter group family of the engine
-	// version's major release.
+	// version's major release: every version chosen is of it.
 	auroraParameterFamily = "aurora-postgresql16"
 	databaseName          = "licences"
 	// masterUsername: 1 to 16 letters or digits, a letter first (RDS
@@ -27,8 +32,11 @@ const (
 // DatabaseArgs configures a Database.
 type DatabaseArgs struct {
 	Identifier string // the cluster's identifier
-	VpcID      pulumi.StringInput
-	SubnetIDs  pulumi.StringArrayInput
+	// EngineVersion is the Aurora PostgreSQL version to create the cluster
+	// with; AWS upgrades it from there.
+	EngineVersion string
+	VpcID         pulumi.StringInput
+	SubnetIDs     pulumi.StringArrayInput
 	// ClientSecurityGroupID is the functions' group: the only one that may
 	// connect, and it gains egress to the database on 5432.
 	ClientSecurityGroupID pulumi.StringInput
@@ -79,6 +87,8 @@ type Database struct {
 	ClusterResourceID pulumi.StringOutput `pulumi:"clusterResourceId"`
 	MasterSecretARN   pulumi.StringOutput `pulumi:"masterSecretArn"`
 	SecurityGroupID   pulumi.StringOutput `pulumi:"securityGroupId"`
+	// EngineVersion is the version the cluster runs, after AWS's upgrades.
+	EngineVersion pulumi.StringOutput `pulumi:"engineVersion"`
 
 	// instance is what must exist before anything can connect.
 	instance *rds.ClusterInstance
@@ -141,7 +151,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		ClusterIdentifier:                pulumi.String(args.Identifier),
 		Engine:                           pulumi.String(auroraEngine),
 		EngineMode:                       pulumi.String("provisioned"),
-		EngineVersion:                    pulumi.String(auroraEngineVersion),
+		EngineVersion:                    pulumi.String(args.EngineVersion),
 		AllowMajorVersionUpgrade:         pulumi.Bool(false),
 		DatabaseName:                     pulumi.String(databaseName),
 		MasterUsername:                   pulumi.String(masterUsername),
@@ -168,8 +178,9 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	}, child, pulumi.DependsOn(append(g.Rules, logs)),
 		// AWS applies minor upgrades itself (autoMinorVersionUpgrade), after
 		// which a later run asking for the version below would be refused
-		// ("Cannot upgrade aurora-postgresql from 16.x to 16.6"): the
-		// version is the one to create with, not one to keep. The final
+		// ("Cannot upgrade aurora-postgresql from 16.x to 16.6"), and a
+		// later preflight may choose another: the version is the one to
+		// create with, not one to keep. The final
 		// snapshot's name is the one the cluster was created with.
 		pulumi.IgnoreChanges([]string{"engineVersion", "finalSnapshotIdentifier"}))
 	if err != nil {
@@ -213,10 +224,12 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	d.ClusterResourceID = cluster.ClusterResourceId
 	d.MasterSecretARN = cluster.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 	d.SecurityGroupID = sgID
+	d.EngineVersion = cluster.EngineVersionActual
 	d.instance = instance
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"endpoint": d.Endpoint, "clusterResourceId": d.ClusterResourceID,
 		"masterSecretArn": d.MasterSecretARN, "securityGroupId": d.SecurityGroupID,
+		"engineVersion": d.EngineVersion,
 	})
 }
 
@@ -257,6 +270,7 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 	}
 	db, err := NewDatabase(ctx, "database", DatabaseArgs{
 		Identifier:            n.prefix(),
+		EngineVersion:         cfg.AuroraEngineVersion,
 		VpcID:                 network.VpcID,
 		SubnetIDs:             network.SubnetIDs,
 		ClientSecurityGroupID: network.FunctionSecurityGroupID,
@@ -318,7 +332,7 @@ func newAuroraEngine(ctx *pulumi.Context, cfg Config, n names, network *Network,
 		migration: storeRole{grants: db.secretGrants(key), settings: migrationSettings},
 		endpoint:  secretsEndpoint,
 		ready:     pulumi.StringMap{"cluster": db.ClusterResourceID, "writer": db.instance.Arn},
-		outputs:   pulumi.Map{"databaseEndpoint": db.Endpoint, "databaseSecurityGroupId": db.SecurityGroupID, "digestBucketName": bucket.Name},
+		outputs:   pulumi.Map{"databaseEndpoint": db.Endpoint, "databaseSecurityGroupId": db.SecurityGroupID, "digestBucketName": bucket.Name, "databaseEngineVersion": db.EngineVersion},
 		key:       key,
 	}, nil
 }

@@ -224,6 +224,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("clusterResourceId", "cluster-ABCDEFGHIJKLMNOP")
 		set("endpoint", id+".cluster-c1.eu-west-2.rds.amazonaws.com")
 		set("engineVersion", args.Inputs["engineVersion"].StringValue())
+		// What the cluster runs: on creation, the version it was asked for.
+		set("engineVersionActual", args.Inputs["engineVersion"].StringValue())
 		set("masterUserSecrets", []any{map[string]any{"secretArn": arn("secretsmanager", "secret:rds!cluster-1-AbCdEf"), "secretStatus": "active"}})
 	case "aws:rds/clusterInstance:ClusterInstance":
 		set("arn", arn("rds", "db:"+args.Inputs["identifier"].StringValue()))

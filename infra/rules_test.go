@@ -17,7 +17,7 @@ import (
 // CKV_AWS_115: every function has a concurrency limit where the stage
 // reserves; the migration, erase and digest functions reserve one.
 //
-// Mutant: stack.go `			parts[i].reserved = 1` -> `			parts[i].reserved = 0`
+// Mutant: stack.go `			out[p] = 1` -> `			out[p] = 0`
 // Mutant: function.go `ReservedConcurrentExecutions: pulumi.Int(reservation(args.ReservedConcurrency)),` -> `ReservedConcurrentExecutions: pulumi.Int(-1),`
 func TestFunctionsReserveConcurrencyWhereTheStageDoes(t *testing.T) {
 	seen := map[bool]bool{}

@@ -45,12 +45,31 @@ type part struct {
 func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Map, error) {
 	// Every resource goes through this provider, so every taggable resource
 	// carries the project and stage tags without repeating them.
-	provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
+	// It reaches AWS as the preflight did: an explicit provider reads no
+	// stack setting itself, so the profile and role are handed to it.
+	providerArgs := &aws.ProviderArgs{
 		Region: pulumi.String(cfg.Region),
 		DefaultTags: &aws.ProviderDefaultTagsArgs{
 			Tags: pulumi.StringMap{"project": pulumi.String(cfg.Project), "stage": pulumi.String(cfg.Stage)},
 		},
-	})
+	}
+	if cfg.Profile != "" {
+		providerArgs.Profile = pulumi.String(cfg.Profile)
+	}
+	if r := cfg.AssumeRole; r != nil {
+		role := &aws.ProviderAssumeRoleArgs{RoleArn: pulumi.String(r.RoleARN)}
+		if r.SessionName != "" {
+			role.SessionName = pulumi.String(r.SessionName)
+		}
+		if r.ExternalID != "" {
+			role.ExternalId = pulumi.String(r.ExternalID)
+		}
+		if r.Duration > 0 {
+			role.Duration = pulumi.String(r.Duration.String())
+		}
+		providerArgs.AssumeRole = role
+	}
+	provider, err := aws.NewProvider(ctx, "aws", providerArgs)
 	if err != nil {
 		return nil, fmt.Errorf("create aws provider: %w", err)
 	}
@@ -60,10 +79,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	// that on destroy the roles outlive the subnets and groups: Lambda
 	// removes a function's network interfaces with its role, after the
 	// function is gone.
-	partNames := []string{apiPart, erasePart, migrationPart}
-	if cfg.LedgerEngine == env.AuroraPostgreSQL {
-		partNames = append(partNames, digestPart)
-	}
+	partNames := stageParts(cfg)
 	roles := map[string]*ExecutionRole{}
 	var networkPolicies []pulumi.Resource
 	for _, p := range partNames {
@@ -105,15 +121,9 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 		parts = append(parts, part{name: digestPart, description: "Verifies the licence ledger against its last digest, then writes the next",
 			memoryMB: digestMemoryMB, timeout: digestTimeoutSeconds, store: *eng.digest})
 	}
-	// Where the API reserves executions, every other function reserves
-	// one: each is bounded, and holds at most one database connection.
+	reserved := reservedConcurrency(cfg)
 	for i := range parts {
-		switch {
-		case parts[i].name == apiPart:
-			parts[i].reserved = cfg.APIReservedConcurrency
-		case cfg.APIReservedConcurrency > 0:
-			parts[i].reserved = 1
-		}
+		parts[i].reserved = reserved[parts[i].name]
 	}
 	s.key = eng.key
 	fns := map[string]*Function{}
@@ -249,6 +259,33 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	outputs["apiClientPolicyArn"] = api.ClientPolicyARNs[route.Licences]
 	outputs["apiEraserPolicyArn"] = api.ClientPolicyARNs[route.Erasure]
 	return outputs, nil
+}
+
+// stageParts are the stage's functions, by part: the digest only where
+// there is an Aurora ledger to verify.
+func stageParts(cfg Config) []string {
+	parts := []string{apiPart, erasePart, migrationPart}
+	if cfg.LedgerEngine == env.AuroraPostgreSQL {
+		parts = append(parts, digestPart)
+	}
+	return parts
+}
+
+// reservedConcurrency is the executions each function of the stage
+// reserves, by part (0: none). Where the API reserves executions, every
+// other function reserves one: each is bounded, and holds at most one
+// database connection. The preflight checks the account can hold them.
+func reservedConcurrency(cfg Config) map[string]int {
+	out := map[string]int{}
+	for _, p := range stageParts(cfg) {
+		switch {
+		case p == apiPart:
+			out[p] = cfg.APIReservedConcurrency
+		case cfg.APIReservedConcurrency > 0:
+			out[p] = 1
+		}
+	}
+	return out
 }
 
 // stage is what every part of a stage is declared with.

@@ -90,10 +90,12 @@ func TestStackOutputs(t *testing.T) {
 			map[string]any{"ledgerName": "licences-qldb"}),
 		"dev": with(with(common("dev", 2), endpoint("secretsEndpoint", "secrets-endpoint", "secretsmanager")),
 			map[string]any{"databaseEndpoint": "licences-dev.cluster-c1.eu-west-2.rds.amazonaws.com", "databaseSecurityGroupId": "sg-database",
-				"digestBucketName": digestBucketName("dev"), "digestFunctionName": "licences-dev-digest"}),
+				"digestBucketName": digestBucketName("dev"), "digestFunctionName": "licences-dev-digest",
+				"databaseEngineVersion": auroraEngineVersion}),
 		"prod": with(with(with(common("prod", 3), endpoint("secretsEndpoint", "secrets-endpoint", "secretsmanager")), endpoint("xrayEndpoint", "xray-endpoint", "xray")),
 			map[string]any{"databaseEndpoint": "licences-prod.cluster-c1.eu-west-2.rds.amazonaws.com", "databaseSecurityGroupId": "sg-database",
-				"digestBucketName": digestBucketName("prod"), "digestFunctionName": "licences-prod-digest"}),
+				"digestBucketName": digestBucketName("prod"), "digestFunctionName": "licences-prod-digest",
+				"databaseEngineVersion": auroraEngineVersion}),
 	} {
 		d := mustDeploy(t, stage, nil)
 		if fmt.Sprint(d.outputs) != fmt.Sprint(want) {

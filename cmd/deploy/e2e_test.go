@@ -17,6 +17,7 @@ import (
 
 	"github.com/privateledger/licences/deploy"
 	"github.com/privateledger/licences/infra"
+	"github.com/privateledger/licences/testdouble/awsapi"
 )
 
 // pulumiVersion's CLI is built from the Go module proxy by the test, through
@@ -44,8 +45,9 @@ func goBuild(t *testing.T, dir, out, pkg string, ldflags string) {
 // world is what the end-to-end test runs in: the Pulumi CLI and the
 // stand-in providers built, a private Pulumi home, a file backend, a
 // passphrase, placeholder AWS credentials (nothing reaches AWS), the
-// stand-in AWS account's file, and a copy of the project whose stack files
-// the test may edit.
+// stand-in AWS account's file, the stand-in AWS API the program's
+// preflight asks, and a copy of the project whose stack files the test
+// may edit.
 type world struct {
 	pulumiRoot string
 	backend    string
@@ -85,8 +87,16 @@ func newWorld(t *testing.T) world {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "standin")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWSPROVIDER_ACCOUNT", w.account)
-	// The preflight's AWS calls have no AWS to reach here.
-	t.Setenv("LICENCES_PREFLIGHT", "off")
+	// The program's preflight asks the stand-in AWS API: an account with
+	// room for prod's reservations, offering Aurora PostgreSQL 16's LTS
+	// minor below the version the test upgrades the clusters to.
+	api := awsapi.New(awsapi.Account{ConcurrentExecutions: 1000, EngineVersions: []awsapi.EngineVersion{
+		{Engine: "aurora-postgresql", Version: "16.6", Family: "aurora-postgresql16", ServerlessV2: &awsapi.Capacity{Min: 0, Max: 256}},
+		{Engine: "aurora-postgresql", Version: "16.8", Family: "aurora-postgresql16", ServerlessV2: &awsapi.Capacity{Min: 0, Max: 256}},
+	}})
+	t.Cleanup(api.Close)
+	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", api.URL)
+	t.Setenv("AWS_ENDPOINT_URL_RDS", api.URL)
 	return w
 }
 

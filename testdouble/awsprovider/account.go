@@ -35,6 +35,11 @@ type accountState struct {
 	NamedFromPrefix int `json:"namedFromPrefix"`
 }
 
+// newAccountState is a fresh account: no names, roles or settings.
+func newAccountState() *accountState {
+	return &accountState{Names: map[string]string{}, Inputs: map[string]map[string]any{}, Roles: map[string]string{}}
+}
+
 // withAccount runs fn on the account, under an exclusive lock on its file,
 // and saves what fn changed unless it fails.
 func withAccount(fn func(a *accountState) error) error {
@@ -54,16 +59,16 @@ func withAccount(fn func(a *accountState) error) error {
 	if err != nil {
 		return err
 	}
-	a := accountState{Names: map[string]string{}, Inputs: map[string]map[string]any{}, Roles: map[string]string{}}
+	a := newAccountState()
 	if len(b) > 0 {
-		if err := json.Unmarshal(b, &a); err != nil {
+		if err := json.Unmarshal(b, a); err != nil {
 			return fmt.Errorf("awsprovider: the account file %s: %w", path, err)
 		}
 	}
 	if a.Inputs == nil {
 		a.Inputs = map[string]map[string]any{}
 	}
-	if err := fn(&a); err != nil {
+	if err := fn(a); err != nil {
 		return err
 	}
 	out, err := json.MarshalIndent(a, "", "  ")

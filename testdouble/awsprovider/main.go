@@ -211,7 +211,8 @@ func (p *standin) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulu
 // Read is what a refresh sees: the resource as it was left, but for what
 // AWS changes by itself (an Aurora minor version upgrade).
 func (p *standin) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	if req.Properties == nil {
+	if len(req.GetProperties().GetFields()) == 0 {
+		// Nothing from any stack: an import.
 		return p.importByID(req)
 	}
 	props, inputs := req.Properties, req.Inputs

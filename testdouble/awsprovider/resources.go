@@ -184,7 +184,8 @@ func versionLess(a, b string) bool {
 	return len(as) < len(bs)
 }
 
-// withEngineVersion sets engineVersion in a marshalled property map.
+// withEngineVersion sets engineVersion, and engineVersionActual where it
+// is there, in a marshalled property map.
 func withEngineVersion(s *structpb.Struct, version string) (*structpb.Struct, error) {
 	if s == nil {
 		return nil, nil
@@ -193,8 +194,10 @@ func withEngineVersion(s *structpb.Struct, version string) (*structpb.Struct, er
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := m["engineVersion"]; ok {
-		m["engineVersion"] = resource.NewPropertyValue(version)
+	for _, k := range []resource.PropertyKey{"engineVersion", "engineVersionActual"} {
+		if _, ok := m[k]; ok {
+			m[k] = resource.NewPropertyValue(version)
+		}
 	}
 	return marshal(m)
 }
@@ -268,6 +271,9 @@ func (p *standin) state(urnString string, in resource.PropertyMap) (string, *str
 		set("arn", arn("rds", "cluster:"+id))
 		set("endpoint", id+".cluster-standin."+p.region+".rds.amazonaws.com")
 		set("clusterResourceId", "cluster-"+strings.ToUpper(hex.EncodeToString(sum[:8])))
+		// The version the cluster runs: the one asked for, until AWS
+		// upgrades it (Read).
+		set("engineVersionActual", str(in, "engineVersion"))
 		set("masterUserSecrets", []any{map[string]any{"secretArn": arn("secretsmanager", "secret:rds!cluster-"+hex.EncodeToString(sum[:4])), "secretStatus": "active"}})
 	case "aws:rds/clusterInstance:ClusterInstance":
 		id = named("identifier")

@@ -14,7 +14,7 @@ const bucketURN = "urn:pulumi:dev::licences::licences:infra:Engine$licences:infr
 // the first one's is kept. A bucket given its name cannot be made twice.
 func TestABucketIsNamedFromItsPrefixAtEachCreation(t *testing.T) {
 	p := &standin{region: "eu-west-2"}
-	a := &accountState{Names: map[string]string{}, Roles: map[string]string{}}
+	a := newAccountState()
 	var names []string
 	for range 2 {
 		in := resource.PropertyMap{"bucketPrefix": resource.NewPropertyValue("licences-dev-digests-")}
@@ -52,5 +52,24 @@ func TestAnUpdateKeepsTheBucketsName(t *testing.T) {
 	keepName("aws:s3/bucketV2:BucketV2", olds, news)
 	if str(news, "bucket") != "p-x" {
 		t.Errorf("after an update the bucket is %q, want p-x", str(news, "bucket"))
+	}
+}
+
+// A role's name stays taken while the account holds the role, whoever made
+// it and whether or not a stack still holds it (a destroy that retains it
+// leaves it in the account): IAM answers a second CreateRole of the name
+// with EntityAlreadyExists, as it would for the stack that made it.
+func TestARetainedRoleKeepsItsNameTaken(t *testing.T) {
+	a := newAccountState()
+	p := &standin{region: "eu-west-2"}
+	in := resource.NewPropertyMapFromMap(map[string]any{"name": "licences-apigateway-cloudwatch-eu-west-2"})
+	first := "urn:pulumi:prod::licences::licences:infra:API$aws:iam/role:Role::api-cloudwatch"
+	if err := p.create(a, first, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, urn := range []string{first, "urn:pulumi:dev::licences::licences:infra:API$aws:iam/role:Role::api-cloudwatch"} {
+		if err := p.create(a, urn, in); err == nil || !strings.Contains(err.Error(), "EntityAlreadyExists") {
+			t.Errorf("creating the role again as %s: %v, want EntityAlreadyExists", urn, err)
+		}
 	}
 }
