@@ -88,6 +88,19 @@ func (p program) run(ctx *pulumi.Context) error {
 	if p.preflightErr != nil {
 		return p.preflightErr
 	}
+	root := p.dir
+	if root == "" {
+		root = ctx.RootDirectory()
+	}
+	// The handler builds in the project, and its zip goes under .build there
+	// by an absolute path, so the engine finds it whatever its own directory.
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return err
+	}
+	if err := checkStackFile(root, ctx.Project(), ctx.Stack()); err != nil {
+		return err
+	}
 	cfg, err := LoadConfig(ctx)
 	if err != nil {
 		return err
@@ -98,16 +111,6 @@ func (p program) run(ctx *pulumi.Context) error {
 		if err := p.check(ctx.Context(), &cfg); err != nil {
 			return err
 		}
-	}
-	root := p.dir
-	if root == "" {
-		root = ctx.RootDirectory()
-	}
-	// The handler builds in the project, and its zip goes under .build there
-	// by an absolute path, so the engine finds it whatever its own directory.
-	root, err = filepath.Abs(root)
-	if err != nil {
-		return err
 	}
 	art, err := p.build(ctx.Context(), root)
 	if err != nil {
