@@ -178,28 +178,28 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		Region:                      aws.Get("region"),
 		Profile:                     aws.Get("profile"),
 		AuroraEngineVersion:         auroraEngineVersion,
-		AZCount:                     r.int("azCount", 2),
-		MemoryMB:                    r.int("memoryMb", 512),
-		TimeoutSeconds:              r.int("timeoutSeconds", 10),
-		LogRetentionDays:            r.int("logRetentionDays", 30),
-		DeletionProtection:          r.bool("deletionProtection", true),
+		AZCount:                     r.int("azCount"),
+		MemoryMB:                    r.int("memoryMb"),
+		TimeoutSeconds:              r.int("timeoutSeconds"),
+		LogRetentionDays:            r.int("logRetentionDays"),
+		DeletionProtection:          r.bool("deletionProtection"),
 		KMSKey:                      r.cfg.Get("kmsKey"),
-		ThrottleRateLimit:           r.float("throttleRateLimit", 50),
-		ThrottleBurstLimit:          r.int("throttleBurstLimit", 100),
-		XRayEndpoint:                r.bool("xrayEndpoint", false),
-		CORSAllowOrigin:             r.string("corsAllowOrigin", "*"),
-		LedgerEngine:                env.Engine(r.string("ledgerEngine", string(env.AuroraPostgreSQL))),
-		AuroraMinCapacity:           r.float("auroraMinCapacity", 0.5),
-		AuroraMaxCapacity:           r.float("auroraMaxCapacity", 2),
-		BackupRetentionDays:         r.int("backupRetentionDays", 7),
-		WAF:                         r.bool("waf", false),
-		WAFRateLimit:                r.int("wafRateLimit", 1000),
-		DigestSchedule:              r.string("digestSchedule", "rate(1 hour)"),
-		DigestRetentionDays:         r.int("digestRetentionDays", 365),
-		APIReservedConcurrency:      r.int("apiReservedConcurrency", 0),
-		AuroraReaders:               r.int("auroraReaders", 0),
-		FlowLogs:                    r.bool("flowLogs", false),
-		AuroraSecondsUntilAutoPause: r.int("auroraSecondsUntilAutoPause", 300),
+		ThrottleRateLimit:           r.float("throttleRateLimit"),
+		ThrottleBurstLimit:          r.int("throttleBurstLimit"),
+		XRayEndpoint:                r.bool("xrayEndpoint"),
+		CORSAllowOrigin:             r.string("corsAllowOrigin"),
+		LedgerEngine:                env.Engine(r.string("ledgerEngine")),
+		AuroraMinCapacity:           r.float("auroraMinCapacity"),
+		AuroraMaxCapacity:           r.float("auroraMaxCapacity"),
+		BackupRetentionDays:         r.int("backupRetentionDays"),
+		WAF:                         r.bool("waf"),
+		WAFRateLimit:                r.int("wafRateLimit"),
+		DigestSchedule:              r.string("digestSchedule"),
+		DigestRetentionDays:         r.int("digestRetentionDays"),
+		APIReservedConcurrency:      r.int("apiReservedConcurrency"),
+		AuroraReaders:               r.int("auroraReaders"),
+		FlowLogs:                    r.bool("flowLogs"),
+		AuroraSecondsUntilAutoPause: r.int("auroraSecondsUntilAutoPause"),
 		AlarmEmails:                 r.list("alarmEmails"),
 	}
 	thresholds := map[string]float64{}
@@ -209,7 +209,7 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		}
 	}
 	callers, erasers := r.list("apiCallers"), r.list("apiErasers")
-	cidr := r.string("vpcCidr", "10.0.0.0/16")
+	cidr := r.string("vpcCidr")
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -360,17 +360,26 @@ func (r *reader) raw(key string) (string, bool) {
 	return v, v != ""
 }
 
-func (r *reader) string(key, def string) string {
-	if v, ok := r.raw(key); ok {
-		return v
-	}
-	return def
-}
-
-func (r *reader) int(key string, def int) int {
+// required is a key's value. Pulumi.yaml declares every key's default and
+// the CLI applies it, so the program holds no second copy: a key with no
+// value means the program runs outside its project.
+func (r *reader) required(key string) (string, bool) {
 	v, ok := r.raw(key)
 	if !ok {
-		return def
+		r.fail(fmt.Errorf("%s:%s has no value: Pulumi.yaml declares its default, which the Pulumi CLI applies; run the program as this project's (pulumi up, cmd/deploy)", r.project, key))
+	}
+	return v, ok
+}
+
+func (r *reader) string(key string) string {
+	v, _ := r.required(key)
+	return v
+}
+
+func (r *reader) int(key string) int {
+	v, ok := r.required(key)
+	if !ok {
+		return 0
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
@@ -379,10 +388,10 @@ func (r *reader) int(key string, def int) int {
 	return n
 }
 
-func (r *reader) float(key string, def float64) float64 {
-	v, ok := r.raw(key)
+func (r *reader) float(key string) float64 {
+	v, ok := r.required(key)
 	if !ok {
-		return def
+		return 0
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
@@ -391,10 +400,10 @@ func (r *reader) float(key string, def float64) float64 {
 	return f
 }
 
-func (r *reader) bool(key string, def bool) bool {
-	v, ok := r.raw(key)
+func (r *reader) bool(key string) bool {
+	v, ok := r.required(key)
 	if !ok {
-		return def
+		return false
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {

@@ -129,3 +129,17 @@ func TestNamesFitAWSLimitsAtTheLongestStageAndRegion(t *testing.T) {
 		}
 	}
 }
+
+// Pulumi.yaml holds every key's default and the program none: a key
+// without a value (a program run outside its project) is an error naming
+// the key, never a default of the program's own.
+//
+// Mutant: config.go `r.fail(fmt.Errorf("%s:%s has no value:` -> `_ = (fmt.Errorf("%s:%s has no value:`
+func TestAKeyWithoutAValueIsAnError(t *testing.T) {
+	cfg := stackConfig(t, "dev", nil)
+	delete(cfg, "licences:memoryMb")
+	_, err := deploy(t, "dev", cfg)
+	if err == nil || !strings.Contains(err.Error(), "licences:memoryMb has no value") {
+		t.Errorf("dev without memoryMb: %v, want an error naming the key", err)
+	}
+}
