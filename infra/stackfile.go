@@ -55,7 +55,7 @@ func checkStackFile(dir, project, stack string) error {
 	sort.Strings(unknown)
 	var errs []error
 	for _, name := range unknown {
-		errs = append(errs, fmt.Errorf("Pulumi.%s.yaml sets %s:%s, which Pulumi.yaml does not declare; did you mean %s:%s?",
+		errs = append(errs, fmt.Errorf("stack file Pulumi.%s.yaml sets %s:%s, which Pulumi.yaml does not declare; did you mean %s:%s?",
 			stack, project, name, project, nearest(name, known)))
 	}
 	return errors.Join(errs...)

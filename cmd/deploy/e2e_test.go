@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -129,30 +128,6 @@ func copyProject(t *testing.T, repo, dst string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// setConfig sets a key in a stage's stack file of the world's project.
-func (w world) setConfig(t *testing.T, stage, key, value string) {
-	t.Helper()
-	path := filepath.Join(w.project, "Pulumi."+stage+".yaml")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(line), key+":") {
-			out = append(out, line)
-		}
-	}
-	at := slices.Index(out, "config:") + 1
-	if at == 0 {
-		t.Fatalf("Pulumi.%s.yaml has no config:", stage)
-	}
-	out = slices.Insert(out, at, "  "+key+": "+value)
-	if err := os.WriteFile(path, []byte(strings.Join(out, "\n")), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -211,7 +211,7 @@ func parse(k kind, doc string) ([]statement, error) {
 func parseStatement(k kind, sj statementJSON) (statement, bool, error) {
 	s := statement{sid: sj.Sid, effect: sj.Effect}
 	if s.effect != "Allow" && s.effect != "Deny" {
-		return s, false, fmt.Errorf("Effect %q", s.effect)
+		return s, false, fmt.Errorf("effect %q", s.effect)
 	}
 	if len(sj.Action) == 0 || len(sj.Resource) == 0 {
 		return s, false, errors.New("no Action or no Resource")
@@ -226,7 +226,7 @@ func parseStatement(k kind, sj statementJSON) (statement, bool, error) {
 	for _, a := range sj.Action {
 		re, err := glob(a, true)
 		if err != nil {
-			return s, false, fmt.Errorf("Action %q: %w", a, err)
+			return s, false, fmt.Errorf("action %q: %w", a, err)
 		}
 		service, _, _ := strings.Cut(a, ":")
 		if a == "*" || glob0(strings.ToLower(service)).MatchString("s3") {
@@ -240,7 +240,7 @@ func parseStatement(k kind, sj statementJSON) (statement, bool, error) {
 	if sj.Principal != nil {
 		for _, p := range sj.Principal.AWS {
 			if p != "*" && !roleARN.MatchString(p) {
-				return s, false, fmt.Errorf("Principal %q: the local S3 reads only * and role ARNs", p)
+				return s, false, fmt.Errorf("principal %q: the local S3 reads only * and role ARNs", p)
 			}
 		}
 		s.principals = sj.Principal.AWS
@@ -248,7 +248,7 @@ func parseStatement(k kind, sj statementJSON) (statement, bool, error) {
 	for _, r := range sj.Resource {
 		re, err := glob(r, false)
 		if err != nil {
-			return s, false, fmt.Errorf("Resource %q: %w", r, err)
+			return s, false, fmt.Errorf("resource %q: %w", r, err)
 		}
 		s.resources = append(s.resources, re)
 	}
@@ -256,7 +256,7 @@ func parseStatement(k kind, sj statementJSON) (statement, bool, error) {
 		for key, values := range keys {
 			ops, known := conditionKeys[key]
 			if !known || !slices.Contains(ops, op) {
-				return s, false, fmt.Errorf("Condition %s on %s: the local S3 evaluates only %v", op, key, conditionKeys)
+				return s, false, fmt.Errorf("condition %s on %s: the local S3 evaluates only %v", op, key, conditionKeys)
 			}
 			s.conditions = append(s.conditions, condition{operator: op, key: key, values: values})
 		}
