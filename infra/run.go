@@ -24,6 +24,10 @@ const PreflightEnv = "LICENCES_PREFLIGHT"
 // not answer fails the run instead of holding it.
 const preflightTimeout = 2 * time.Minute
 
+// activationTimeout bounds the wait for an inactive migration function to
+// be active again: Lambda recreates its network interfaces in minutes.
+const activationTimeout = 15 * time.Minute
+
 // Run is the Pulumi program: it reads the stage's configuration, checks
 // that the account can hold the stage, builds the handler and declares
 // the stack.
@@ -56,6 +60,7 @@ type program struct {
 	preflightErr error // a PreflightEnv value that means nothing
 	endpoint     string
 	credentials  aws.CredentialsProvider
+	pollDelay    time.Duration // how often activation asks (tests)
 	// build makes the handler's artifact in the project dir.
 	build func(ctx context.Context, dir string) (function.Artifact, error)
 }
@@ -106,17 +111,26 @@ func (p program) run(ctx *pulumi.Context) error {
 		return err
 	}
 	// Before anything is registered or built: a stage the account cannot
-	// hold is refused while nothing of it exists.
+	// hold is refused while nothing of it exists. The same access then
+	// wakes the migration function, if it has gone inactive, before the
+	// migration is invoked.
+	var options []StackOption
 	if p.preflight {
-		if err := p.check(ctx.Context(), &cfg); err != nil {
+		c, err := p.check(ctx.Context(), &cfg)
+		if err != nil {
 			return err
 		}
+		options = append(options, WithActivation(func(ctx context.Context, fn string) error {
+			ctx, cancel := context.WithTimeout(ctx, activationTimeout)
+			defer cancel()
+			return c.Activate(ctx, fn)
+		}))
 	}
 	art, err := p.build(ctx.Context(), root)
 	if err != nil {
 		return err
 	}
-	outputs, err := NewStack(ctx, cfg, art)
+	outputs, err := NewStack(ctx, cfg, art, options...)
 	if err != nil {
 		return err
 	}
@@ -128,24 +142,24 @@ func (p program) run(ctx *pulumi.Context) error {
 
 // check runs the preflight for cfg's stage, in its account and region, and
 // takes the engine version it chose.
-func (p program) check(ctx context.Context, cfg *Config) error {
+func (p program) check(ctx context.Context, cfg *Config) (*preflight.Checker, error) {
 	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
 	defer cancel()
 	c, err := preflight.New(ctx, preflight.Access{
 		Region: cfg.Region, Profile: cfg.Profile, AssumeRole: cfg.AssumeRole,
-		Endpoint: p.endpoint, Credentials: p.credentials,
+		Endpoint: p.endpoint, Credentials: p.credentials, PollDelay: p.pollDelay,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res, err := c.Check(ctx, preflightStage(*cfg))
 	if err != nil {
-		return fmt.Errorf("%w (stage %s; nothing was created)", err, cfg.Stage)
+		return nil, fmt.Errorf("%w (stage %s; nothing was created)", err, cfg.Stage)
 	}
 	if res.EngineVersion != "" {
 		cfg.AuroraEngineVersion = res.EngineVersion
 	}
-	return nil
+	return c, nil
 }
 
 // preflightStage is what cfg's stage asks of the account: its functions'

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -18,7 +19,22 @@ import (
 // its error and whether it got as far as building the handler, which it
 // is handed instead. The preflight is off unless opts turn it on, so no
 // test reaches AWS; none touches the process's environment either.
+//
+// It runs as a preview, as `pulumi preview` or the plan of an `up` does:
+// the preflight is the same in both, and only an update (runUpdate) wakes
+// the migration function, which must exist by then.
 func runProgram(t *testing.T, m *mocks, stage string, cfg map[string]string, opts ...Option) (built bool, err error) {
+	t.Helper()
+	return runAs(t, true, m, stage, cfg, opts...)
+}
+
+// runUpdate is runProgram as an update.
+func runUpdate(t *testing.T, m *mocks, stage string, cfg map[string]string, opts ...Option) (built bool, err error) {
+	t.Helper()
+	return runAs(t, false, m, stage, cfg, opts...)
+}
+
+func runAs(t *testing.T, preview bool, m *mocks, stage string, cfg map[string]string, opts ...Option) (built bool, err error) {
 	t.Helper()
 	p := program{build: func(context.Context, string) (function.Artifact, error) {
 		built = true
@@ -27,7 +43,7 @@ func runProgram(t *testing.T, m *mocks, stage string, cfg map[string]string, opt
 	for _, o := range opts {
 		o(&p)
 	}
-	err = pulumi.RunErr(p.run, pulumi.WithMocks("licences", stage, m), func(info *pulumi.RunInfo) { info.Config = cfg })
+	err = pulumi.RunErr(p.run, pulumi.WithMocks("licences", stage, m), func(info *pulumi.RunInfo) { info.Config, info.DryRun = cfg, preview })
 	return built, err
 }
 
@@ -58,7 +74,7 @@ var prodFunctions = map[string]int{"licences-prod-api": 50, "licences-prod-erase
 // and says which quota to raise, to what, and how.
 //
 // Mutant: preflight/preflight.go `if adding > 0 && unreserved-adding < minUnreserved {` -> `if adding > 0 && unreserved < 0 {`
-// Mutant: run.go `if err := p.check(ctx.Context(), &cfg); err != nil {` -> `if err := error(nil); err != nil {`
+// Mutant: run.go `c, err := p.check(ctx.Context(), &cfg)` -> `c, err := &preflight.Checker{}, error(nil)`
 func TestPreflightRefusesANewAccountBeforeAnythingIsRegistered(t *testing.T) {
 	fake, endpoint := standinAWS(t, awsapi.Account{ConcurrentExecutions: 10, EngineVersions: aurora16})
 	m := &mocks{region: "eu-west-2"}
@@ -233,5 +249,54 @@ func TestTheProviderReachesAWSAsThePreflightDoes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s = %s: %v, want %q", tc.key, tc.value, err, tc.want)
 		}
+	}
+}
+
+// A migration function idle long enough to be Inactive is woken, and the
+// migration's invocation waits until it is Active: an update never sends
+// the invocation Lambda would fail. A preview asks nothing.
+//
+// Mutant: stack.go `MigrationFunction: activated(ctx, fns[migrationPart].Name, o.activate),` -> `MigrationFunction: fns[migrationPart].Name,`
+func TestTheMigrationWaitsForAnActiveFunction(t *testing.T) {
+	const fn = "licences-dev-migrate"
+	fake, endpoint := standinAWS(t, awsapi.Account{ConcurrentExecutions: 1000, EngineVersions: aurora16,
+		Functions: map[string]int{fn: 0}, States: map[string]string{fn: "Inactive"}, PendingPolls: 2})
+	fast := func(p *program) { p.pollDelay = time.Millisecond }
+	m := &mocks{region: "eu-west-2"}
+	if _, err := runUpdate(t, m, "dev", stackConfig(t, "dev", nil), endpoint, fast); err != nil {
+		t.Fatal(err)
+	}
+	calls := strings.Join(fake.Calls(), ",")
+	if !strings.Contains(calls, "lambda:GetFunctionConfiguration eu-west-2,lambda:Invoke eu-west-2,lambda:GetFunctionConfiguration") {
+		t.Errorf("calls %s, want the function described, woken and waited for", calls)
+	}
+	inv := 0
+	for _, r := range m.resources {
+		if r.Type == "aws:lambda/invocation:Invocation" {
+			inv++
+			if r.Inputs["functionName"] != fn {
+				t.Errorf("the migration invokes %v, want %s", r.Inputs["functionName"], fn)
+			}
+		}
+	}
+	if inv != 1 {
+		t.Errorf("%d migration invocations, want 1", inv)
+	}
+
+	// A preview asks nothing of the function.
+	before := len(fake.Calls())
+	if _, err := runProgram(t, &mocks{region: "eu-west-2"}, "dev", stackConfig(t, "dev", nil), endpoint, fast); err != nil {
+		t.Fatal(err)
+	}
+	if after := fake.Calls()[before:]; slices.ContainsFunc(after, func(c string) bool { return strings.Contains(c, "Function") || strings.Contains(c, "Invoke") }) {
+		t.Errorf("a preview called %v", after)
+	}
+
+	// A function that cannot be woken fails the update, naming it.
+	broken, endpoint := standinAWS(t, awsapi.Account{ConcurrentExecutions: 1000, EngineVersions: aurora16,
+		Functions: map[string]int{fn: 0}, States: map[string]string{fn: "Failed"}})
+	if _, err := runUpdate(t, &mocks{region: "eu-west-2"}, "dev", stackConfig(t, "dev", nil), endpoint, fast); err == nil ||
+		!strings.Contains(err.Error(), fn) || !strings.Contains(err.Error(), "Failed") {
+		t.Errorf("a failed migration function: %v, calls %v", err, broken.Calls())
 	}
 }

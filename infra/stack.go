@@ -6,6 +6,7 @@
 package infra
 
 import (
+	"context"
 	"fmt"
 	"maps"
 
@@ -40,9 +41,28 @@ type part struct {
 	reserved          int // executions reserved; 0: none
 }
 
+// StackOption changes how NewStack reaches AWS while it deploys.
+type StackOption func(*stackOptions)
+
+type stackOptions struct {
+	activate func(ctx context.Context, function string) error
+}
+
+// WithActivation makes the stack wait, during an update (not a preview),
+// until activate says the migration function can be invoked before the
+// migration's invocation is sent: Lambda fails an invocation of a function
+// idle long enough to be Inactive (preflight.Checker.Activate).
+func WithActivation(activate func(ctx context.Context, function string) error) StackOption {
+	return func(o *stackOptions) { o.activate = activate }
+}
+
 // NewStack declares every resource of a stage from its configuration and the
 // handler's artifact, and returns the stack outputs.
-func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Map, error) {
+func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ...StackOption) (pulumi.Map, error) {
+	var o stackOptions
+	for _, opt := range options {
+		opt(&o)
+	}
 	// Every resource goes through this provider, so every taggable resource
 	// carries the project and stage tags without repeating them.
 	// It reaches AWS as the preflight did: an explicit provider reads no
@@ -181,7 +201,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	ready := pulumi.StringMap{"endpoint": endpoints[eng.endpoint].EndpointID}
 	maps.Copy(ready, eng.ready)
 	ledgerSchema, err := NewSchema(ctx, "schema", SchemaArgs{
-		MigrationFunction: fns[migrationPart].Name,
+		MigrationFunction: activated(ctx, fns[migrationPart].Name, o.activate),
 		Version:           schema.Version,
 		Fingerprint:       schema.Fingerprint(),
 		WaitFor:           ready,
@@ -259,6 +279,21 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact) (pulumi.Ma
 	outputs["apiClientPolicyArn"] = api.ClientPolicyARNs[route.Licences]
 	outputs["apiEraserPolicyArn"] = api.ClientPolicyARNs[route.Erasure]
 	return outputs, nil
+}
+
+// activated is the function's name once activate says it can be invoked:
+// what the migration's invocation is given, so it waits for that. A
+// preview, or a stack with no way to ask, takes the name as it is.
+func activated(ctx *pulumi.Context, name pulumi.StringOutput, activate func(context.Context, string) error) pulumi.StringOutput {
+	if activate == nil || ctx.DryRun() {
+		return name
+	}
+	return name.ApplyTWithContext(ctx.Context(), func(c context.Context, n string) (string, error) {
+		if err := activate(c, n); err != nil {
+			return "", fmt.Errorf("migration function: %w", err)
+		}
+		return n, nil
+	}).(pulumi.StringOutput)
 }
 
 // stageParts are the stage's functions, by part: the digest only where

@@ -89,7 +89,9 @@ func newWorld(t *testing.T) world {
 	// The program's preflight asks the stand-in AWS API: an account with
 	// room for prod's reservations, offering Aurora PostgreSQL 16's LTS
 	// minor below the version the test upgrades the clusters to.
-	api := awsapi.New(awsapi.Account{ConcurrentExecutions: 1000, EngineVersions: []awsapi.EngineVersion{
+	// The migration functions exist and are active whenever an update
+	// asks, as Lambda has them once the stack has created them.
+	api := awsapi.New(awsapi.Account{ConcurrentExecutions: 1000, Functions: map[string]int{"licences-prod-migrate": 0, "licences-dev-migrate": 0}, EngineVersions: []awsapi.EngineVersion{
 		{Engine: "aurora-postgresql", Version: "16.6", Family: "aurora-postgresql16", ServerlessV2: &awsapi.Capacity{Min: 0, Max: 256}},
 		{Engine: "aurora-postgresql", Version: "16.8", Family: "aurora-postgresql16", ServerlessV2: &awsapi.Capacity{Min: 0, Max: 256}},
 	}})

@@ -138,6 +138,8 @@ func openLedger(ctx context.Context, cfg env.Config, local bool) (ledger, error)
 // where the provider adds tf.action (create, update or delete); the last
 // of those invocations is a delete, sent when the stack moves on.
 type migrationEvent struct {
+	// Activate marks schema.ActivationEvent: a deploy waking the function.
+	Activate      bool   `json:"activate"`
 	SchemaVersion int    `json:"schemaVersion"`
 	Schema        string `json:"schema"`
 	TF            struct {
@@ -151,6 +153,9 @@ func migrationHandler(migrate migrateFunc, log *slog.Logger) func(context.Contex
 	return func(ctx context.Context, ev migrationEvent) (any, error) {
 		if ev.TF.Action == "delete" {
 			return map[string]string{"skipped": "delete: the schema stays with the ledger"}, nil
+		}
+		if ev.Activate {
+			return map[string]string{"skipped": "activation: the function is awake"}, nil
 		}
 		if ev.SchemaVersion != schema.Version || ev.Schema != schema.Fingerprint() {
 			return nil, fmt.Errorf("the stack asks for schema version %d (%q) but this code creates version %d (%q): deploy the matching code",

@@ -73,3 +73,9 @@ func fingerprint(version int, tables []Table, sql string) string {
 	fmt.Fprintf(h, "postgres %d:%s", len(sql), sql)
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// ActivationEvent is sent to the migration function only to wake it when
+// it has gone inactive (a deploy's preflight.Checker.Activate): Lambda
+// fails that invocation before any code runs, and code that does receive
+// it must change nothing.
+const ActivationEvent = `{"activate":true}`

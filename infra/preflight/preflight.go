@@ -48,6 +48,9 @@ type Access struct {
 	// AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_RDS overrides.
 	Endpoint    string
 	Credentials aws.CredentialsProvider
+	// PollDelay, when set, is how often Activate asks whether a function
+	// is active, instead of the SDK waiter's schedule (tests).
+	PollDelay time.Duration
 }
 
 // AssumeRole is the part of the AWS provider's assumeRole setting that the
@@ -89,9 +92,10 @@ type Result struct {
 
 // Checker asks one account and region.
 type Checker struct {
-	region string
-	lambda *lambda.Client
-	rds    *rds.Client
+	region    string
+	lambda    *lambda.Client
+	rds       *rds.Client
+	pollDelay time.Duration // Access.PollDelay
 }
 
 // New makes a Checker for a's account and region; it calls nothing yet.
@@ -130,7 +134,7 @@ func New(ctx context.Context, a Access) (*Checker, error) {
 	}
 	// Only an Endpoint replaces the endpoint the SDK resolved (which
 	// honours AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_RDS).
-	c := &Checker{region: a.Region, lambda: lambda.NewFromConfig(cfg), rds: rds.NewFromConfig(cfg)}
+	c := &Checker{region: a.Region, lambda: lambda.NewFromConfig(cfg), rds: rds.NewFromConfig(cfg), pollDelay: a.PollDelay}
 	if a.Endpoint != "" {
 		c.lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(a.Endpoint) })
 		c.rds = rds.NewFromConfig(cfg, func(o *rds.Options) { o.BaseEndpoint = aws.String(a.Endpoint) })

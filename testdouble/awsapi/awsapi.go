@@ -1,7 +1,8 @@
 // Package awsapi is a stand-in for the few AWS API operations the
 // program's preflight calls, served over HTTP so the real AWS SDK for Go v2
-// talks to it as it would to AWS: Lambda's GetAccountSettings and
-// GetFunctionConcurrency (REST-JSON) and RDS's DescribeDBEngineVersions
+// talks to it as it would to AWS: Lambda's GetAccountSettings,
+// GetFunctionConcurrency, GetFunctionConfiguration and Invoke of an
+// inactive function (REST-JSON) and RDS's DescribeDBEngineVersions
 // (the query protocol, answered in XML). Point the SDK at it with its
 // endpoint override (a client's BaseEndpoint, or AWS_ENDPOINT_URL_LAMBDA
 // and AWS_ENDPOINT_URL_RDS) and any static credentials.
@@ -35,6 +36,11 @@ type Account struct {
 	// Functions are the functions that exist, by name, with the
 	// executions each reserves (0: no reservation).
 	Functions map[string]int
+	// States are the functions' states (Active where not given):
+	// Inactive, Pending or Failed. PendingPolls is how many times a
+	// pending function is described before it is Active.
+	States       map[string]string
+	PendingPolls int
 	// EngineVersions are what DescribeDBEngineVersions lists.
 	EngineVersions []EngineVersion
 	// Denied operations (such as "GetAccountSettings") are answered as
@@ -64,11 +70,13 @@ type Server struct {
 	mu  sync.Mutex
 	acc Account
 	log []string
+	// polls counts each pending function's descriptions.
+	polls map[string]int
 }
 
 // New starts a stand-in for a; Close stops it.
 func New(a Account) *Server {
-	s := &Server{acc: a}
+	s := &Server{acc: a, polls: map[string]int{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -89,7 +97,21 @@ func (s *Server) Calls() []string {
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html).
 var scopePattern = regexp.MustCompile(`Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
 
-var functionConcurrencyPath = regexp.MustCompile(`^/2019-09-30/functions/([^/]+)/concurrency$`)
+var (
+	functionConcurrencyPath   = regexp.MustCompile(`^/2019-09-30/functions/([^/]+)/concurrency$`)
+	functionConfigurationPath = regexp.MustCompile(`^/2015-03-31/functions/([^/]+)/configuration$`)
+	invocationsPath           = regexp.MustCompile(`^/2015-03-31/functions/([^/]+)/invocations$`)
+)
+
+// functionName is the function a path names, unescaped.
+func functionName(w http.ResponseWriter, pattern *regexp.Regexp, r *http.Request) (string, bool) {
+	name, err := url.PathUnescape(pattern.FindStringSubmatch(r.URL.EscapedPath())[1])
+	if err != nil {
+		refuse(w, http.StatusBadRequest, "awsapi: function name: "+err.Error())
+		return "", false
+	}
+	return name, true
+}
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	scope := scopePattern.FindStringSubmatch(r.Header.Get("Authorization"))
@@ -102,12 +124,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case service == "lambda" && r.Method == http.MethodGet && r.URL.Path == "/2016-08-19/account-settings":
 		s.accountSettings(w, region)
 	case service == "lambda" && r.Method == http.MethodGet && functionConcurrencyPath.MatchString(r.URL.EscapedPath()):
-		name, err := url.PathUnescape(functionConcurrencyPath.FindStringSubmatch(r.URL.EscapedPath())[1])
-		if err != nil {
-			refuse(w, http.StatusBadRequest, "awsapi: function name: "+err.Error())
-			return
+		if name, ok := functionName(w, functionConcurrencyPath, r); ok {
+			s.functionConcurrency(w, region, name)
 		}
-		s.functionConcurrency(w, region, name)
+	case service == "lambda" && r.Method == http.MethodGet && functionConfigurationPath.MatchString(r.URL.EscapedPath()):
+		if name, ok := functionName(w, functionConfigurationPath, r); ok {
+			s.functionConfiguration(w, region, name)
+		}
+	case service == "lambda" && r.Method == http.MethodPost && invocationsPath.MatchString(r.URL.EscapedPath()):
+		if name, ok := functionName(w, invocationsPath, r); ok {
+			s.invoke(w, region, name)
+		}
 	case service == "rds" && r.Method == http.MethodPost && r.URL.Path == "/":
 		s.rds(w, r, region)
 	default:
@@ -173,6 +200,85 @@ func (s *Server) functionConcurrency(w http.ResponseWriter, region, name string)
 		writeJSON(w, http.StatusOK, map[string]any{})
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"ReservedConcurrentExecutions": n})
+	}
+}
+
+// state is a function's state, Active unless the account says otherwise.
+func (s *Server) state(name string) string {
+	if st, ok := s.acc.States[name]; ok {
+		return st
+	}
+	return "Active"
+}
+
+// functionConfiguration answers GetFunctionConfiguration
+// (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html)
+// with the function's name and State, the fields the waiters read; a
+// pending function turns Active after PendingPolls descriptions, as Lambda
+// finishes recreating its resources; 404 ResourceNotFoundException for a
+// function that does not exist.
+func (s *Server) functionConfiguration(w http.ResponseWriter, region, name string) {
+	if s.record("lambda", "GetFunctionConfiguration", region) {
+		lambdaDenied(w, "GetFunctionConfiguration", name)
+		return
+	}
+	s.mu.Lock()
+	_, exists := s.acc.Functions[name]
+	st := s.state(name)
+	if exists && st == "Pending" {
+		if s.polls[name]++; s.polls[name] > s.acc.PendingPolls {
+			st = "Active"
+			s.acc.States[name] = st
+		}
+	}
+	s.mu.Unlock()
+	if !exists {
+		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException",
+			fmt.Sprintf("Function not found: arn:aws:lambda:%s:123456789012:function:%s", region, name))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"FunctionName": name, "FunctionArn": fmt.Sprintf("arn:aws:lambda:%s:123456789012:function:%s", region, name),
+		"State": st, "LastUpdateStatus": "Successful",
+	})
+}
+
+// invoke answers Invoke of an inactive function as Lambda does: the
+// invocation fails with 502 ResourceNotReadyException and the function
+// turns Pending while Lambda recreates its resources, during which an
+// invocation fails with 409 ResourceConflictException
+// (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html,
+// https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html). It runs
+// no code, so it refuses to invoke a function in any other state.
+func (s *Server) invoke(w http.ResponseWriter, region, name string) {
+	if s.record("lambda", "Invoke", region) {
+		lambdaDenied(w, "InvokeFunction", name)
+		return
+	}
+	s.mu.Lock()
+	_, exists := s.acc.Functions[name]
+	st := s.state(name)
+	if exists && st == "Inactive" {
+		if s.acc.States == nil {
+			s.acc.States = map[string]string{}
+		}
+		s.acc.States[name] = "Pending"
+	}
+	s.mu.Unlock()
+	switch {
+	case !exists:
+		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException",
+			fmt.Sprintf("Function not found: arn:aws:lambda:%s:123456789012:function:%s", region, name))
+	case st == "Inactive":
+		lambdaError(w, http.StatusBadGateway, "ResourceNotReadyException",
+			"The function is inactive and its VPC connection is no longer available. Wait for the VPC connection to reestablish and try again.")
+	case st == "Pending":
+		// "Lambda does not invoke a function during pending state":
+		// Invoke's ResourceConflictException (409).
+		lambdaError(w, http.StatusConflict, "ResourceConflictException",
+			"The operation cannot be performed at this time. The function is currently in the following state: Pending")
+	default:
+		refuse(w, http.StatusNotImplemented, fmt.Sprintf("awsapi: the stand-in runs no function code; %s is %s", name, st))
 	}
 }
 
