@@ -240,62 +240,140 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	return c, nil
 }
 
-// validate checks the ranges and forms of values already parsed.
+// validate checks the ranges and forms of values already parsed, rule by
+// rule, and reports the first that does not hold.
 func (c Config) validate() error {
 	key := func(k string) string { return c.Project + ":" + k }
-	switch {
-	case len(c.Stage) > maxStageLen || !stagePattern.MatchString(c.Stage):
-		return fmt.Errorf("stack name %q: want 2 to %d lowercase letters, digits or hyphens, starting with a letter (it names the stage and every resource)", c.Stage, maxStageLen)
-	case c.Region == "":
-		return fmt.Errorf("aws:region is not set: run `pulumi config set aws:region <region>`")
-	case !regionPattern.MatchString(c.Region):
-		return fmt.Errorf("aws:region: %q is not an AWS region name such as eu-west-2", c.Region)
-	case c.AZCount < minAZs || c.AZCount > maxAZs:
-		return fmt.Errorf("%s: %d is out of range: want %d to %d availability zones (two at least, so the function survives the loss of one)", key("azCount"), c.AZCount, minAZs, maxAZs)
-	case c.VPCCIDR != c.VPCCIDR.Masked():
-		return fmt.Errorf("%s: %s has host bits set: did you mean %s?", key("vpcCidr"), c.VPCCIDR, c.VPCCIDR.Masked())
-	case c.VPCCIDR.Bits() < minPrefix || c.VPCCIDR.Bits() > maxPrefix:
-		return fmt.Errorf("%s: /%d is out of range: want a prefix from /%d to /%d", key("vpcCidr"), c.VPCCIDR.Bits(), minPrefix, maxPrefix)
-	case c.MemoryMB < minMemory || c.MemoryMB > maxMemory:
-		return fmt.Errorf("%s: %d is out of range: want %d to %d MB", key("memoryMb"), c.MemoryMB, minMemory, maxMemory)
-	case c.TimeoutSeconds < minTimeout || c.TimeoutSeconds > maxTimeout:
-		return fmt.Errorf("%s: %d is out of range: want %d to %d seconds (the handler keeps 1.5 s to finish a commit and answer; API Gateway gives up after 29)", key("timeoutSeconds"), c.TimeoutSeconds, minTimeout, maxTimeout)
-	case !slices.Contains(logRetentionDays, c.LogRetentionDays):
-		return fmt.Errorf("%s: %d is not a retention CloudWatch Logs offers: want one of %v", key("logRetentionDays"), c.LogRetentionDays, logRetentionDays)
-	case c.KMSKey != "" && c.KMSKey != KMSKeyCreate && !kmsARNPattern.MatchString(c.KMSKey):
-		return fmt.Errorf("%s: %q: want %q (the stack creates a key), a KMS key ARN, or nothing (an AWS-owned key)", key("kmsKey"), c.KMSKey, KMSKeyCreate)
-	case c.ThrottleRateLimit <= 0 || c.ThrottleRateLimit > 10000:
-		return fmt.Errorf("%s: %g is out of range: want more than 0 and at most 10000 requests per second", key("throttleRateLimit"), c.ThrottleRateLimit)
-	case c.ThrottleBurstLimit < 1 || c.ThrottleBurstLimit > 5000:
-		return fmt.Errorf("%s: %d is out of range: want 1 to 5000 requests", key("throttleBurstLimit"), c.ThrottleBurstLimit)
-	case !c.LedgerEngine.Valid():
-		return fmt.Errorf("%s: %q is not a ledger engine: want one of %v", key("ledgerEngine"), c.LedgerEngine, env.Engines())
-	case (c.AuroraMinCapacity != 0 && c.AuroraMinCapacity < 0.5) || c.AuroraMaxCapacity < 1 || c.AuroraMaxCapacity > 256 || c.AuroraMinCapacity > c.AuroraMaxCapacity:
-		return fmt.Errorf("%s and %s: %g and %g: want a minimum of 0 (pauses when idle) or 0.5 to the maximum, and a maximum of 1 to 256 capacity units", key("auroraMinCapacity"), key("auroraMaxCapacity"), c.AuroraMinCapacity, c.AuroraMaxCapacity)
-	case c.AuroraSecondsUntilAutoPause < 300 || c.AuroraSecondsUntilAutoPause > 86400:
-		return fmt.Errorf("%s: %d is out of range: want 300 to 86400 seconds (Aurora's limits)", key("auroraSecondsUntilAutoPause"), c.AuroraSecondsUntilAutoPause)
-	case c.pauses() && c.scheduleSeconds() > 0 && c.scheduleSeconds() <= c.AuroraSecondsUntilAutoPause:
-		return fmt.Errorf("%s: %q runs the digest every %d s, within %s (%d s): the cluster would never pause; run it less often", key("digestSchedule"), c.DigestSchedule, c.scheduleSeconds(), key("auroraSecondsUntilAutoPause"), c.AuroraSecondsUntilAutoPause)
-	case c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35:
-		return fmt.Errorf("%s: %d is out of range: want 1 to 35 days", key("backupRetentionDays"), c.BackupRetentionDays)
-	case c.WAFRateLimit < minWAFRate || c.WAFRateLimit > maxWAFRate:
-		return fmt.Errorf("%s: %d is out of range: want %d to %d requests per source IP in 5 minutes (WAF's limits for a rate-based rule)", key("wafRateLimit"), c.WAFRateLimit, minWAFRate, maxWAFRate)
-	case !schedulePattern.MatchString(c.DigestSchedule) || c.DigestSchedule == "rate(0 minutes)":
-		return fmt.Errorf("%s: %q: want an EventBridge Scheduler expression such as rate(1 hour), rate(6 hours) or cron(0 * * * ? *)", key("digestSchedule"), c.DigestSchedule)
-	case c.DigestRetentionDays < 1 || c.DigestRetentionDays > 36500:
-		return fmt.Errorf("%s: %d is out of range: want 1 to 36500 days (each digest is locked that long, in compliance mode: no one can shorten it)", key("digestRetentionDays"), c.DigestRetentionDays)
-	case c.APIReservedConcurrency < 0 || c.APIReservedConcurrency > maxReserved:
-		return fmt.Errorf("%s: %d is out of range: want 0 (none) to %d executions", key("apiReservedConcurrency"), c.APIReservedConcurrency, maxReserved)
-	case c.AuroraReaders < 0 || c.AuroraReaders > 15:
-		return fmt.Errorf("%s: %d is out of range: want 0 to 15 reader instances (Aurora's limit)", key("auroraReaders"), c.AuroraReaders)
-	case c.LedgerEngine == env.AuroraPostgreSQL && c.APIReservedConcurrency > 0 && c.connectionBudget() > c.maxConnections():
-		return fmt.Errorf("%s: %d API executions, one connection each, with %d for the other functions and %d for operators, need %d connections, but at %g ACUs (%s) the cluster accepts %d: reserve at most %d, or raise the maximum capacity",
-			key("apiReservedConcurrency"), c.APIReservedConcurrency, otherFunctionConnections, operatorConnections, c.connectionBudget(),
-			c.AuroraMaxCapacity, key("auroraMaxCapacity"), c.maxConnections(), c.maxConnections()-otherFunctionConnections-operatorConnections)
-	case c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://"):
-		return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
+	for _, r := range configRules {
+		if r.broken(c) {
+			return r.explain(c, key)
+		}
 	}
 	return nil
+}
+
+// configRule is one check on the parsed configuration: when broken, the
+// error that names the key (or keys that constrain each other) and says
+// what is allowed.
+type configRule struct {
+	broken  func(c Config) bool
+	explain func(c Config, key func(string) string) error
+}
+
+// configRules are the checks, in the order the program reports them.
+var configRules = []configRule{
+	{func(c Config) bool { return len(c.Stage) > maxStageLen || !stagePattern.MatchString(c.Stage) },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("stack name %q: want 2 to %d lowercase letters, digits or hyphens, starting with a letter (it names the stage and every resource)", c.Stage, maxStageLen)
+		}},
+	{func(c Config) bool { return c.Region == "" },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("aws:region is not set: set it in the stage's stack file, Pulumi.<stage>.yaml")
+		}},
+	{func(c Config) bool { return !regionPattern.MatchString(c.Region) },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("aws:region: %q is not an AWS region name such as eu-west-2", c.Region)
+		}},
+	{func(c Config) bool { return c.AZCount < minAZs || c.AZCount > maxAZs },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want %d to %d availability zones (two at least, so the function survives the loss of one)", key("azCount"), c.AZCount, minAZs, maxAZs)
+		}},
+	{func(c Config) bool { return c.VPCCIDR != c.VPCCIDR.Masked() },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %s has host bits set: did you mean %s?", key("vpcCidr"), c.VPCCIDR, c.VPCCIDR.Masked())
+		}},
+	{func(c Config) bool { return c.VPCCIDR.Bits() < minPrefix || c.VPCCIDR.Bits() > maxPrefix },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: /%d is out of range: want a prefix from /%d to /%d", key("vpcCidr"), c.VPCCIDR.Bits(), minPrefix, maxPrefix)
+		}},
+	{func(c Config) bool { return c.MemoryMB < minMemory || c.MemoryMB > maxMemory },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want %d to %d MB", key("memoryMb"), c.MemoryMB, minMemory, maxMemory)
+		}},
+	{func(c Config) bool { return c.TimeoutSeconds < minTimeout || c.TimeoutSeconds > maxTimeout },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want %d to %d seconds (the handler keeps 1.5 s to finish a commit and answer; API Gateway gives up after 29)", key("timeoutSeconds"), c.TimeoutSeconds, minTimeout, maxTimeout)
+		}},
+	{func(c Config) bool { return !slices.Contains(logRetentionDays, c.LogRetentionDays) },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is not a retention CloudWatch Logs offers: want one of %v", key("logRetentionDays"), c.LogRetentionDays, logRetentionDays)
+		}},
+	{func(c Config) bool {
+		return c.KMSKey != "" && c.KMSKey != KMSKeyCreate && !kmsARNPattern.MatchString(c.KMSKey)
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q: want %q (the stack creates a key), a KMS key ARN, or nothing (an AWS-owned key)", key("kmsKey"), c.KMSKey, KMSKeyCreate)
+		}},
+	{func(c Config) bool { return c.ThrottleRateLimit <= 0 || c.ThrottleRateLimit > 10000 },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %g is out of range: want more than 0 and at most 10000 requests per second", key("throttleRateLimit"), c.ThrottleRateLimit)
+		}},
+	{func(c Config) bool { return c.ThrottleBurstLimit < 1 || c.ThrottleBurstLimit > 5000 },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want 1 to 5000 requests", key("throttleBurstLimit"), c.ThrottleBurstLimit)
+		}},
+	{func(c Config) bool { return !c.LedgerEngine.Valid() },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q is not a ledger engine: want one of %v", key("ledgerEngine"), c.LedgerEngine, env.Engines())
+		}},
+	{func(c Config) bool {
+		return (c.AuroraMinCapacity != 0 && c.AuroraMinCapacity < 0.5) || c.AuroraMaxCapacity < 1 || c.AuroraMaxCapacity > 256 || c.AuroraMinCapacity > c.AuroraMaxCapacity
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s and %s: %g and %g: want a minimum of 0 (pauses when idle) or 0.5 to the maximum, and a maximum of 1 to 256 capacity units", key("auroraMinCapacity"), key("auroraMaxCapacity"), c.AuroraMinCapacity, c.AuroraMaxCapacity)
+		}},
+	{func(c Config) bool {
+		return c.AuroraSecondsUntilAutoPause < 300 || c.AuroraSecondsUntilAutoPause > 86400
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want 300 to 86400 seconds (Aurora's limits)", key("auroraSecondsUntilAutoPause"), c.AuroraSecondsUntilAutoPause)
+		}},
+	{func(c Config) bool {
+		return c.pauses() && c.scheduleSeconds() > 0 && c.scheduleSeconds() <= c.AuroraSecondsUntilAutoPause
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q runs the digest every %d s, within %s (%d s): the cluster would never pause; run it less often", key("digestSchedule"), c.DigestSchedule, c.scheduleSeconds(), key("auroraSecondsUntilAutoPause"), c.AuroraSecondsUntilAutoPause)
+		}},
+	{func(c Config) bool { return c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35 },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want 1 to 35 days", key("backupRetentionDays"), c.BackupRetentionDays)
+		}},
+	{func(c Config) bool { return c.WAFRateLimit < minWAFRate || c.WAFRateLimit > maxWAFRate },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want %d to %d requests per source IP in 5 minutes (WAF's limits for a rate-based rule)", key("wafRateLimit"), c.WAFRateLimit, minWAFRate, maxWAFRate)
+		}},
+	{func(c Config) bool {
+		return !schedulePattern.MatchString(c.DigestSchedule) || c.DigestSchedule == "rate(0 minutes)"
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q: want an EventBridge Scheduler expression such as rate(1 hour), rate(6 hours) or cron(0 * * * ? *)", key("digestSchedule"), c.DigestSchedule)
+		}},
+	{func(c Config) bool { return c.DigestRetentionDays < 1 || c.DigestRetentionDays > 36500 },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want 1 to 36500 days (each digest is locked that long, in compliance mode: no one can shorten it)", key("digestRetentionDays"), c.DigestRetentionDays)
+		}},
+	{func(c Config) bool { return c.APIReservedConcurrency < 0 || c.APIReservedConcurrency > maxReserved },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want 0 (none) to %d executions", key("apiReservedConcurrency"), c.APIReservedConcurrency, maxReserved)
+		}},
+	{func(c Config) bool { return c.AuroraReaders < 0 || c.AuroraReaders > 15 },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want 0 to 15 reader instances (Aurora's limit)", key("auroraReaders"), c.AuroraReaders)
+		}},
+	{func(c Config) bool {
+		return c.LedgerEngine == env.AuroraPostgreSQL && c.APIReservedConcurrency > 0 && c.connectionBudget() > c.maxConnections()
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d API executions, one connection each, with %d for the other functions and %d for operators, need %d connections, but at %g ACUs (%s) the cluster accepts %d: reserve at most %d, or raise the maximum capacity",
+				key("apiReservedConcurrency"), c.APIReservedConcurrency, otherFunctionConnections, operatorConnections, c.connectionBudget(),
+				c.AuroraMaxCapacity, key("auroraMaxCapacity"), c.maxConnections(), c.maxConnections()-otherFunctionConnections-operatorConnections)
+		}},
+	{func(c Config) bool {
+		return c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://")
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
+		}},
 }
 
 // unhonouredAWSKeys are AWS provider settings that would make the stage

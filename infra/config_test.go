@@ -28,7 +28,7 @@ func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 		{"not a boolean", "dev", map[string]string{"licences:deletionProtection": "sometimes"}, []string{"licences:deletionProtection", "true or false"}},
 		{"throttle zero", "dev", map[string]string{"licences:throttleRateLimit": "0"}, []string{"licences:throttleRateLimit"}},
 		{"cors origin", "dev", map[string]string{"licences:corsAllowOrigin": "example.com"}, []string{"licences:corsAllowOrigin", "https://"}},
-		{"no region", "dev", map[string]string{"aws:region": ""}, []string{"aws:region", "pulumi config set"}},
+		{"no region", "dev", map[string]string{"aws:region": ""}, []string{"aws:region", "Pulumi.<stage>.yaml"}},
 		{"bad region", "dev", map[string]string{"aws:region": "mars-north"}, []string{"aws:region"}},
 		{"unknown stage name", "Prod_1", nil, []string{`"Prod_1"`, "lowercase"}},
 		{"unknown engine", "dev", map[string]string{"licences:ledgerEngine": "mysql"}, []string{"licences:ledgerEngine", "aurora-postgresql"}},
