@@ -63,10 +63,68 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 	for _, opt := range options {
 		opt(&o)
 	}
-	// Every resource goes through this provider, so every taggable resource
-	// carries the project and stage tags without repeating them.
-	// It reaches AWS as the preflight did: an explicit provider reads no
-	// stack setting itself, so the profile and role are handed to it.
+	provider, err := newProvider(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := stage{cfg: cfg, names: newNames(cfg), account: lookupAccount(ctx, provider), opts: pulumi.Providers(provider), invoke: pulumi.Provider(provider)}
+	roles, err := s.rolesThenNetwork(ctx)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := newEngine(ctx, cfg, s.names, s.network, s.account, roles[digestPart], s.opts)
+	if err != nil {
+		return nil, err
+	}
+	s.key = eng.key
+	fns, all, err := s.functions(ctx, art, roles, eng)
+	if err != nil {
+		return nil, err
+	}
+	outputs := pulumi.Map{
+		"vpcId":                   s.network.VpcID,
+		"subnetIds":               s.network.SubnetIDs,
+		"functionSecurityGroupId": s.network.FunctionSecurityGroupID,
+		"apiFunctionName":         fns[apiPart].Name,
+		"eraseFunctionName":       fns[erasePart].Name,
+		"migrationFunctionName":   fns[migrationPart].Name,
+	}
+	maps.Copy(outputs, eng.outputs)
+	if err := s.digests(ctx, eng, fns, outputs); err != nil {
+		return nil, err
+	}
+	endpoints, err := s.endpoints(ctx, eng, all, outputs)
+	if err != nil {
+		return nil, err
+	}
+	ledgerSchema, err := s.schema(ctx, eng, endpoints, fns, o)
+	if err != nil {
+		return nil, err
+	}
+	api, err := s.api(ctx, fns, ledgerSchema)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.guards(ctx, api); err != nil {
+		return nil, err
+	}
+	mon, err := s.monitoring(ctx, api, fns)
+	if err != nil {
+		return nil, err
+	}
+	outputs["alarmTopicArn"] = mon.TopicARN
+	outputs["dashboardUrl"] = mon.DashboardURL
+	outputs["apiUrl"] = api.URL
+	outputs["apiClientPolicyArn"] = api.ClientPolicyARNs[route.Licences]
+	outputs["apiEraserPolicyArn"] = api.ClientPolicyARNs[route.Erasure]
+	return outputs, nil
+}
+
+// newProvider is the stage's one AWS provider. Every resource goes through
+// it, so every taggable resource carries the project and stage tags without
+// repeating them. It reaches AWS as the preflight did: an explicit provider
+// reads no stack setting itself, so the profile and role are handed to it.
+func newProvider(ctx *pulumi.Context, cfg Config) (*aws.Provider, error) {
 	providerArgs := &aws.ProviderArgs{
 		Region: pulumi.String(cfg.Region),
 		DefaultTags: &aws.ProviderDefaultTagsArgs{
@@ -93,16 +151,17 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 	if err != nil {
 		return nil, fmt.Errorf("create aws provider: %w", err)
 	}
-	s := stage{cfg: cfg, names: newNames(cfg), account: lookupAccount(ctx, provider), opts: pulumi.Providers(provider), invoke: pulumi.Provider(provider)}
+	return provider, nil
+}
 
-	// The functions' roles come first and the network waits for them, so
-	// that on destroy the roles outlive the subnets and groups: Lambda
-	// removes a function's network interfaces with its role, after the
-	// function is gone.
-	partNames := stageParts(cfg)
+// rolesThenNetwork makes the functions' roles, then the network, which
+// waits for them, so that on destroy the roles outlive the subnets and
+// groups: Lambda removes a function's network interfaces with its role,
+// after the function is gone.
+func (s *stage) rolesThenNetwork(ctx *pulumi.Context) (map[string]*ExecutionRole, error) {
 	roles := map[string]*ExecutionRole{}
 	var networkPolicies []pulumi.Resource
-	for _, p := range partNames {
+	for _, p := range stageParts(s.cfg) {
 		r, err := NewExecutionRole(ctx, p, ExecutionRoleArgs{
 			Name: s.names.role(p), FunctionName: s.names.function(p), Account: s.account,
 		}, s.opts)
@@ -112,18 +171,22 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 		roles[p] = r
 		networkPolicies = append(networkPolicies, r.networkPolicy)
 	}
+	var err error
 	s.network, err = NewNetwork(ctx, "network", NetworkArgs{
-		CIDR:                      cfg.VPCCIDR.String(),
-		AZCount:                   cfg.AZCount,
+		CIDR:                      s.cfg.VPCCIDR.String(),
+		AZCount:                   s.cfg.AZCount,
 		FunctionSecurityGroupName: s.names.securityGroup("function"),
 	}, s.opts, pulumi.DependsOn(networkPolicies))
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
-	eng, err := newEngine(ctx, cfg, s.names, s.network, s.account, roles[digestPart], s.opts)
-	if err != nil {
-		return nil, err
-	}
+	return roles, nil
+}
+
+// functions declares the stage's functions, each with its part's store
+// settings and reservation, by part and in order.
+func (s stage) functions(ctx *pulumi.Context, art function.Artifact, roles map[string]*ExecutionRole, eng engine) (map[string]*Function, []*Function, error) {
+	cfg := s.cfg
 	// The functions behind API Gateway answer with the stage's CORS origin.
 	withCORS := func(r storeRole) storeRole {
 		r.settings = pulumix.Apply(r.settings, func(c env.Config) env.Config {
@@ -151,39 +214,43 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 	for _, p := range parts {
 		f, err := s.function(ctx, art, roles[p.name], p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fns[p.name] = f
 		all = append(all, f)
 	}
-	outputs := pulumi.Map{
-		"vpcId":                   s.network.VpcID,
-		"subnetIds":               s.network.SubnetIDs,
-		"functionSecurityGroupId": s.network.FunctionSecurityGroupID,
-		"apiFunctionName":         fns[apiPart].Name,
-		"eraseFunctionName":       fns[erasePart].Name,
-		"migrationFunctionName":   fns[migrationPart].Name,
-	}
-	maps.Copy(outputs, eng.outputs)
-	if eng.digest != nil {
-		outputs["digestFunctionName"] = fns[digestPart].Name
-		if _, err := NewDigests(ctx, "digests", DigestsArgs{
-			Function:                fns[digestPart],
-			Bucket:                  eng.bucket,
-			Schedule:                cfg.DigestSchedule,
-			ScheduleName:            s.names.schedule(digestPart),
-			SchedulerRoleName:       s.names.role(digestPart + "-scheduler"),
-			VpcID:                   s.network.VpcID,
-			RouteTableIDs:           s.network.routeTableIDs(ctx, s.invoke),
-			FunctionSecurityGroupID: s.network.FunctionSecurityGroupID,
-			Account:                 s.account,
-		}, s.opts); err != nil {
-			return nil, fmt.Errorf("digests: %w", err)
-		}
-	}
+	return fns, all, nil
+}
 
+// digests declares the digest function's schedule and its way to the
+// bucket, where the engine keeps digests.
+func (s stage) digests(ctx *pulumi.Context, eng engine, fns map[string]*Function, outputs pulumi.Map) error {
+	if eng.digest == nil {
+		return nil
+	}
+	cfg := s.cfg
+	outputs["digestFunctionName"] = fns[digestPart].Name
+	if _, err := NewDigests(ctx, "digests", DigestsArgs{
+		Function:                fns[digestPart],
+		Bucket:                  eng.bucket,
+		Schedule:                cfg.DigestSchedule,
+		ScheduleName:            s.names.schedule(digestPart),
+		SchedulerRoleName:       s.names.role(digestPart + "-scheduler"),
+		VpcID:                   s.network.VpcID,
+		RouteTableIDs:           s.network.routeTableIDs(ctx, s.invoke),
+		FunctionSecurityGroupID: s.network.FunctionSecurityGroupID,
+		Account:                 s.account,
+	}, s.opts); err != nil {
+		return fmt.Errorf("digests: %w", err)
+	}
+	return nil
+}
+
+// endpoints declares the interface endpoints the functions reach AWS
+// through: the engine's, and X-Ray's where asked.
+func (s stage) endpoints(ctx *pulumi.Context, eng engine, all []*Function, outputs pulumi.Map) (map[endpointSpec]*Endpoint, error) {
 	specs := []endpointSpec{eng.endpoint}
-	if cfg.XRayEndpoint {
+	if s.cfg.XRayEndpoint {
 		specs = append(specs, xrayEndpoint)
 	}
 	endpoints := map[endpointSpec]*Endpoint{}
@@ -195,7 +262,11 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 		endpoints[spec] = ep
 		maps.Copy(outputs, ep.outputs(spec.output))
 	}
+	return endpoints, nil
+}
 
+// schema runs the migration once the engine and its endpoint are ready.
+func (s stage) schema(ctx *pulumi.Context, eng engine, endpoints map[endpointSpec]*Endpoint, fns map[string]*Function, o stackOptions) (*Schema, error) {
 	// The migration waits for what the engine lists and for the endpoint
 	// it reaches the engine through.
 	ready := pulumi.StringMap{"endpoint": endpoints[eng.endpoint].EndpointID}
@@ -209,7 +280,13 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
+	return ledgerSchema, nil
 
+}
+
+// api declares the REST API on the functions, live once the schema is.
+func (s stage) api(ctx *pulumi.Context, fns map[string]*Function, ledgerSchema *Schema) (*API, error) {
+	cfg := s.cfg
 	accountRole, err := findAccountRole(ctx, s.names.accountRole(), s.invoke)
 	if err != nil {
 		return nil, err
@@ -235,6 +312,13 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
+	return api, nil
+}
+
+// guards declares what watches the stage's traffic where its config asks:
+// the WAF in front of the API, and the VPC's flow logs.
+func (s stage) guards(ctx *pulumi.Context, api *API) error {
+	cfg := s.cfg
 	if cfg.WAF {
 		if _, err := NewFirewall(ctx, "waf", FirewallArgs{
 			Name:             s.names.webACL(),
@@ -244,7 +328,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 			LogRetentionDays: cfg.LogRetentionDays,
 			KMSKeyARN:        s.key,
 		}, s.opts); err != nil {
-			return nil, fmt.Errorf("waf: %w", err)
+			return fmt.Errorf("waf: %w", err)
 		}
 	}
 	if cfg.FlowLogs {
@@ -256,9 +340,15 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 			RoleName:         s.names.role("flow-logs"),
 			Account:          s.account,
 		}, s.opts); err != nil {
-			return nil, fmt.Errorf("flow logs: %w", err)
+			return fmt.Errorf("flow logs: %w", err)
 		}
 	}
+	return nil
+}
+
+// monitoring declares the stage's alarms, their topic and its dashboard.
+func (s stage) monitoring(ctx *pulumi.Context, api *API, fns map[string]*Function) (*Monitoring, error) {
+	cfg := s.cfg
 	mon, err := NewMonitoring(ctx, "monitoring", MonitoringArgs{
 		Prefix:    s.names.prefix(),
 		Region:    cfg.Region,
@@ -273,12 +363,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 	if err != nil {
 		return nil, fmt.Errorf("monitoring: %w", err)
 	}
-	outputs["alarmTopicArn"] = mon.TopicARN
-	outputs["dashboardUrl"] = mon.DashboardURL
-	outputs["apiUrl"] = api.URL
-	outputs["apiClientPolicyArn"] = api.ClientPolicyARNs[route.Licences]
-	outputs["apiEraserPolicyArn"] = api.ClientPolicyARNs[route.Erasure]
-	return outputs, nil
+	return mon, nil
 }
 
 // activated is the function's name once activate says it can be invoked:
