@@ -97,7 +97,53 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 	if err != nil {
 		return nil, fmt.Errorf("create rest api: %w", err)
 	}
+	tree, deployed, err := a.routes(ctx, name, api, args, child)
+	if err != nil {
+		return nil, err
+	}
+	responses, responseShape, err := gatewayResponses(ctx, name, api, args.CORSAllowOrigin, child)
+	if err != nil {
+		return nil, err
+	}
+	deployed = append(deployed, responses...)
+	policyJSON := resourcePolicyJSON(api.ExecutionArn, args)
+	resourcePolicy, err := apigateway.NewRestApiPolicy(ctx, name, &apigateway.RestApiPolicyArgs{
+		RestApiId: api.ID(),
+		Policy:    policyJSON,
+	}, child)
+	if err != nil {
+		return nil, fmt.Errorf("create resource policy: %w", err)
+	}
+	deployed = append(deployed, resourcePolicy)
+	deployment, err := deployRoutes(ctx, name, api, args, deployed, responseShape, policyJSON, child)
+	if err != nil {
+		return nil, err
+	}
+	stage, err := a.stage(ctx, name, api, deployment, args, child)
+	if err != nil {
+		return nil, err
+	}
+	if err := permitRoutes(ctx, name, api, tree, args, child); err != nil {
+		return nil, err
+	}
+	if err := a.clientPolicies(ctx, name, api, args, child); err != nil {
+		return nil, err
+	}
 
+	a.URL = stage.InvokeUrl
+	a.ExecutionARN = api.ExecutionArn
+	a.StageARN = stage.Arn
+	outs := pulumi.Map{"url": a.URL, "executionArn": a.ExecutionARN, "stageArn": a.StageARN}
+	for c, arn := range a.ClientPolicyARNs {
+		outs[string(c)+"ClientPolicyArn"] = arn
+	}
+	return a, ctx.RegisterResourceOutputs(a, outs)
+}
+
+// routes declares each route's resource, method and proxy integration to
+// its capability's function, and each path's CORS preflight, and returns
+// the resource tree and what the deployment snapshots.
+func (a *API) routes(ctx *pulumi.Context, name string, api *apigateway.RestApi, args APIArgs, child pulumi.ResourceOption) (*resourceTree, []pulumi.Resource, error) {
 	tree := resourceTree{ctx: ctx, name: name, api: api, opts: child, byPath: map[string]pulumi.StringOutput{}}
 	var deployed []pulumi.Resource // what the deployment snapshots
 	methodsByPath := map[string][]string{}
@@ -105,7 +151,7 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 	for _, r := range args.Routes {
 		resourceID, err := tree.resource(r.Path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, seen := methodsByPath[r.Path]; !seen {
 			paths = append(paths, r.Path)
@@ -121,7 +167,7 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 			Authorization: pulumi.String("AWS_IAM"),
 		}, child)
 		if err != nil {
-			return nil, fmt.Errorf("create method %s: %w", r.Pattern(), err)
+			return nil, nil, fmt.Errorf("create method %s: %w", r.Pattern(), err)
 		}
 		integration, err := apigateway.NewIntegration(ctx, logical, &apigateway.IntegrationArgs{
 			RestApi:               api.ID(),
@@ -132,33 +178,22 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 			Uri:                   args.Capabilities[r.Capability].Function.InvokeARN,
 		}, child)
 		if err != nil {
-			return nil, fmt.Errorf("create integration %s: %w", r.Pattern(), err)
+			return nil, nil, fmt.Errorf("create integration %s: %w", r.Pattern(), err)
 		}
 		deployed = append(deployed, method, integration)
 	}
 	for _, p := range paths {
 		res, err := tree.preflight(p, methodsByPath[p], args.CORSAllowOrigin)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		deployed = append(deployed, res...)
 	}
-	responses, responseShape, err := gatewayResponses(ctx, name, api, args.CORSAllowOrigin, child)
-	if err != nil {
-		return nil, err
-	}
-	deployed = append(deployed, responses...)
+	return &tree, deployed, nil
+}
 
-	policyJSON := resourcePolicyJSON(api.ExecutionArn, args)
-	resourcePolicy, err := apigateway.NewRestApiPolicy(ctx, name, &apigateway.RestApiPolicyArgs{
-		RestApiId: api.ID(),
-		Policy:    policyJSON,
-	}, child)
-	if err != nil {
-		return nil, fmt.Errorf("create resource policy: %w", err)
-	}
-	deployed = append(deployed, resourcePolicy)
-
+// deployRoutes declares the deployment of what deployed holds.
+func deployRoutes(ctx *pulumi.Context, name string, api *apigateway.RestApi, args APIArgs, deployed []pulumi.Resource, responseShape any, policyJSON pulumi.StringOutput, child pulumi.ResourceOption) (*apigateway.Deployment, error) {
 	// A deployment is a snapshot: it must be made again whenever what it
 	// snapshots changes, or the stage goes on serving the old routes,
 	// policy or responses (API Gateway applies a resource policy to a
@@ -187,6 +222,12 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 		return nil, fmt.Errorf("create deployment: %w", err)
 	}
 
+	return deployment, nil
+}
+
+// stage declares the stage, once the account can log it and what the API
+// waits for is ready, with its access logs, tracing and throttling.
+func (a *API) stage(ctx *pulumi.Context, name string, api *apigateway.RestApi, deployment *apigateway.Deployment, args APIArgs, child pulumi.ResourceOrInvokeOption) (*apigateway.Stage, error) {
 	stageDeps, err := a.accountSettings(ctx, name, args, child)
 	if err != nil {
 		return nil, err
@@ -221,9 +262,14 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 		return nil, fmt.Errorf("create method settings: %w", err)
 	}
 
-	// One permission per route, each scoped to this API, this stage and that
-	// route's method and path, on the function of its capability: nothing
-	// else may invoke a function.
+	return stage, nil
+}
+
+// permitRoutes lets the API invoke each route's function: one permission
+// per route, each scoped to this API, this stage and that route's method
+// and path, on the function of its capability. Nothing else may invoke a
+// function.
+func permitRoutes(ctx *pulumi.Context, name string, api *apigateway.RestApi, tree *resourceTree, args APIArgs, child pulumi.ResourceOption) error {
 	for _, r := range args.Routes {
 		if _, err := lambda.NewPermission(ctx, name+"-invoke-"+strings.ToLower(r.Method)+tree.logicalPath(r.Path), &lambda.PermissionArgs{
 			Action:    pulumi.String("lambda:InvokeFunction"),
@@ -231,12 +277,16 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 			Principal: pulumi.String("apigateway.amazonaws.com"),
 			SourceArn: routeARN(api.ExecutionArn, args.Stage, r),
 		}, child); err != nil {
-			return nil, fmt.Errorf("permit %s: %w", r.Pattern(), err)
+			return fmt.Errorf("permit %s: %w", r.Pattern(), err)
 		}
 	}
 
-	// A managed policy per capability, granting exactly its routes of this
-	// stage: what a caller's role is given.
+	return nil
+}
+
+// clientPolicies declares a managed policy per capability, granting
+// exactly its routes of this stage: what a caller's role is given.
+func (a *API) clientPolicies(ctx *pulumi.Context, name string, api *apigateway.RestApi, args APIArgs, child pulumi.ResourceOption) error {
 	for _, c := range route.Capabilities() {
 		capability, ok := args.Capabilities[c]
 		if !ok {
@@ -248,19 +298,12 @@ func NewAPI(ctx *pulumi.Context, name string, args APIArgs, opts ...pulumi.Resou
 			Policy:      identityPolicyJSON([]Grant{{Sid: "Invoke", Actions: []string{executeAPIInvoke}, Resources: routeARNs(api.ExecutionArn, args.Stage, args.Routes, c)}}),
 		}, child)
 		if err != nil {
-			return nil, fmt.Errorf("create %s client policy: %w", c, err)
+			return fmt.Errorf("create %s client policy: %w", c, err)
 		}
 		a.ClientPolicyARNs[c] = p.Arn
 	}
 
-	a.URL = stage.InvokeUrl
-	a.ExecutionARN = api.ExecutionArn
-	a.StageARN = stage.Arn
-	outs := pulumi.Map{"url": a.URL, "executionArn": a.ExecutionARN, "stageArn": a.StageARN}
-	for c, arn := range a.ClientPolicyARNs {
-		outs[string(c)+"ClientPolicyArn"] = arn
-	}
-	return a, ctx.RegisterResourceOutputs(a, outs)
+	return nil
 }
 
 // executeAPIInvoke calls a route of an API.
