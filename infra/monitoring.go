@@ -39,14 +39,10 @@ type Monitoring struct {
 	DashboardURL pulumi.StringOutput `pulumi:"dashboardUrl"`
 }
 
-// NewMonitoring creates the topic, its key where the stage has none, the
-// subscriptions, the metric filters, the alarms and the dashboard.
-func NewMonitoring(ctx *pulumi.Context, name string, args MonitoringArgs, opts ...pulumi.ResourceOption) (*Monitoring, error) {
-	m := &Monitoring{}
-	if err := ctx.RegisterComponentResource("licences:infra:Monitoring", name, m, opts...); err != nil {
-		return nil, err
-	}
-	child := pulumi.Parent(m)
+// alarmTopic is the stage's alarm topic, under the stage key or, where the
+// stage has none, a key made for it (alarms cannot publish to a topic under
+// AWS's own SNS key), which only this stage's alarms may publish to.
+func alarmTopic(ctx *pulumi.Context, name string, args MonitoringArgs, child pulumi.ResourceOption) (*sns.Topic, error) {
 	key := args.KMSKeyARN
 	if key == nil {
 		k, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
@@ -73,6 +69,21 @@ func NewMonitoring(ctx *pulumi.Context, name string, args MonitoringArgs, opts .
 		Policy: topicPolicyJSON(topic.Arn, args.Prefix, args.Account),
 	}, child); err != nil {
 		return nil, fmt.Errorf("create alarm topic policy: %w", err)
+	}
+	return topic, nil
+}
+
+// NewMonitoring creates the topic, its key where the stage has none, the
+// subscriptions, the metric filters, the alarms and the dashboard.
+func NewMonitoring(ctx *pulumi.Context, name string, args MonitoringArgs, opts ...pulumi.ResourceOption) (*Monitoring, error) {
+	m := &Monitoring{}
+	if err := ctx.RegisterComponentResource("licences:infra:Monitoring", name, m, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(m)
+	topic, err := alarmTopic(ctx, name, args, child)
+	if err != nil {
+		return nil, err
 	}
 	for i, e := range args.Emails {
 		if _, err := sns.NewTopicSubscription(ctx, fmt.Sprintf("%s-email-%d", name, i), &sns.TopicSubscriptionArgs{

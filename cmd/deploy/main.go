@@ -39,12 +39,15 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, interactive))
 }
 
-// operations maps each operation to what runs it and whether it changes
-// the stage (and so must be confirmed).
-var operations = map[string]struct {
+// operation is what runs an operation, and whether it changes the stage.
+type operation struct {
 	run     func(context.Context, deploy.Options) (deploy.Result, error)
 	changes bool
-}{
+}
+
+// operations maps each operation to what runs it and whether it changes
+// the stage (and so must be confirmed).
+var operations = map[string]operation{
 	"preview": {deploy.Preview, false},
 	"up":      {deploy.Up, true},
 	"refresh": {deploy.Refresh, true},
@@ -58,77 +61,30 @@ const usage = "usage: deploy <preview|up|refresh|destroy|outputs> --stage NAME [
 const pulumiVersion = "3.274.1"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, interactive bool) int {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	name := args[0]
-	op, ok := operations[name]
+	c, ok := parseCommand(args, stderr)
 	if !ok {
-		names := make([]string, 0, len(operations))
-		for n := range operations {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		fmt.Fprintf(stderr, "deploy: unknown operation %q: want one of %s\n%s\n", name, strings.Join(names, ", "), usage)
 		return 2
 	}
-	fs := flag.NewFlagSet("deploy "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	stage := fs.String("stage", "", "the stage (stack) to act on, such as dev")
-	yes := fs.Bool("yes", false, "do not ask before changing the stage")
-	asJSON := fs.Bool("json", false, "print the result as JSON on stdout")
-	dir := fs.String("dir", "", "the project directory (default: the nearest with Pulumi.yaml)")
-	root := fs.String("pulumi-root", "", "where the Pulumi CLI is installed (its bin/pulumi)")
-	install := fs.Bool("install-cli", false, "install the Pulumi CLI "+pulumiVersion+" if it is missing")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	if code, ok := c.confirm(stdin, stderr, interactive); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "deploy: unexpected arguments %v\n%s\n", fs.Args(), usage)
-		return 2
-	}
-	if *stage == "" {
-		fmt.Fprintf(stderr, "deploy: --stage is required\n%s\n", usage)
-		return 2
-	}
-	if op.changes && !*yes {
-		if !interactive {
-			fmt.Fprintf(stderr, "deploy: refusing to %s stage %s without --yes: standard input is not a terminal\n", name, *stage)
-			return 2
-		}
-		fmt.Fprintf(stderr, "%s stage %s? [y/N] ", name, *stage)
-		answer, _ := bufio.NewReader(stdin).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			fmt.Fprintln(stderr, "deploy: cancelled")
-			return 1
-		}
-	}
-	if *install {
-		r, err := installCLI(ctx, *root)
+	if c.install {
+		r, err := installCLI(ctx, c.root)
 		if err != nil {
 			fmt.Fprintln(stderr, "stack:", err)
 			return 1
 		}
-		*root = r
+		c.root = r
 	}
-
 	progress := stdout
-	if *asJSON {
+	if c.asJSON {
 		progress = stderr
 	}
-	res, err := op.run(ctx, deploy.Options{Stage: *stage, Dir: *dir, PulumiRoot: *root, Progress: progress})
+	res, err := c.op.run(ctx, deploy.Options{Stage: c.stage, Dir: c.dir, PulumiRoot: c.root, Progress: progress})
 	if err != nil {
-		fmt.Fprintln(stderr, "stack:", err)
-		var unknown *deploy.UnknownStageError
-		if errors.Is(err, deploy.ErrNoPulumiCLI) && !*install {
-			fmt.Fprintln(stderr, "deploy: or rerun with --install-cli to install Pulumi", pulumiVersion)
-		} else if errors.As(err, &unknown) {
-			return 2
-		}
-		return 1
+		return c.failed(err, stderr)
 	}
-	if *asJSON {
+	if c.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
@@ -139,6 +95,87 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	printResult(stdout, res)
 	return 0
+}
+
+// command is one run of the command line: an operation and its flags.
+type command struct {
+	name                 string
+	op                   operation
+	stage, dir, root     string
+	yes, asJSON, install bool
+}
+
+// parseCommand reads the command line; false means a usage error, already
+// reported.
+func parseCommand(args []string, stderr io.Writer) (command, bool) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, usage)
+		return command{}, false
+	}
+	c := command{name: args[0]}
+	op, ok := operations[c.name]
+	if !ok {
+		names := make([]string, 0, len(operations))
+		for n := range operations {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(stderr, "deploy: unknown operation %q: want one of %s\n%s\n", c.name, strings.Join(names, ", "), usage)
+		return command{}, false
+	}
+	c.op = op
+	fs := flag.NewFlagSet("deploy "+c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.stage, "stage", "", "the stage (stack) to act on, such as dev")
+	fs.BoolVar(&c.yes, "yes", false, "do not ask before changing the stage")
+	fs.BoolVar(&c.asJSON, "json", false, "print the result as JSON on stdout")
+	fs.StringVar(&c.dir, "dir", "", "the project directory (default: the nearest with Pulumi.yaml)")
+	fs.StringVar(&c.root, "pulumi-root", "", "where the Pulumi CLI is installed (its bin/pulumi)")
+	fs.BoolVar(&c.install, "install-cli", false, "install the Pulumi CLI "+pulumiVersion+" if it is missing")
+	if err := fs.Parse(args[1:]); err != nil {
+		return command{}, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "deploy: unexpected arguments %v\n%s\n", fs.Args(), usage)
+		return command{}, false
+	}
+	if c.stage == "" {
+		fmt.Fprintf(stderr, "deploy: --stage is required\n%s\n", usage)
+		return command{}, false
+	}
+	return c, true
+}
+
+// confirm asks before an operation that changes the stage, unless --yes;
+// false means stop, with the exit code.
+func (c command) confirm(stdin io.Reader, stderr io.Writer, interactive bool) (int, bool) {
+	if !c.op.changes || c.yes {
+		return 0, true
+	}
+	if !interactive {
+		fmt.Fprintf(stderr, "deploy: refusing to %s stage %s without --yes: standard input is not a terminal\n", c.name, c.stage)
+		return 2, false
+	}
+	fmt.Fprintf(stderr, "%s stage %s? [y/N] ", c.name, c.stage)
+	answer, _ := bufio.NewReader(stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		fmt.Fprintln(stderr, "deploy: cancelled")
+		return 1, false
+	}
+	return 0, true
+}
+
+// failed reports err and returns the exit code: 2 for an unknown stage (a
+// usage error), 1 otherwise.
+func (c command) failed(err error, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "stack:", err)
+	var unknown *deploy.UnknownStageError
+	if errors.Is(err, deploy.ErrNoPulumiCLI) && !c.install {
+		fmt.Fprintln(stderr, "deploy: or rerun with --install-cli to install Pulumi", pulumiVersion)
+	} else if errors.As(err, &unknown) {
+		return 2
+	}
+	return 1
 }
 
 // installCLI installs the Pulumi CLI with the Automation API's installer

@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -298,11 +299,9 @@ func (c *Checker) EngineVersion(ctx context.Context, a Aurora) (string, error) {
 				continue
 			}
 			offered = append(offered, *v.EngineVersion)
-			sv := v.ServerlessV2FeaturesSupport
-			if sv == nil || (sv.MinCapacity != nil && *sv.MinCapacity > a.MinCapacity) || (sv.MaxCapacity != nil && *sv.MaxCapacity < a.MaxCapacity) {
-				continue
+			if runsServerlessV2(v.ServerlessV2FeaturesSupport, a) {
+				fits = append(fits, *v.EngineVersion)
 			}
-			fits = append(fits, *v.EngineVersion)
 		}
 	}
 	if len(fits) == 0 {
@@ -315,6 +314,15 @@ func (c *Checker) EngineVersion(ctx context.Context, a Aurora) (string, error) {
 		}
 	}
 	return slices.MaxFunc(fits, compareVersions), nil
+}
+
+// runsServerlessV2 says whether a version with this Serverless v2 support
+// (none: nil) runs a's capacity range.
+func runsServerlessV2(sv *rdstypes.ServerlessV2FeaturesSupport, a Aurora) bool {
+	if sv == nil {
+		return false
+	}
+	return (sv.MinCapacity == nil || *sv.MinCapacity <= a.MinCapacity) && (sv.MaxCapacity == nil || *sv.MaxCapacity >= a.MaxCapacity)
 }
 
 // compareVersions orders dotted versions numerically: 16.10 after 16.9.
