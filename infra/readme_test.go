@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/privateledger/licences/function/route"
 )
 
 // The documentation's tables are part of the product: these tests fail
@@ -205,6 +207,91 @@ func TestREADMEResourceCounts(t *testing.T) {
 	for i, stage := range []string{"dev", "prod"} {
 		if n := len(mustDeploy(t, stage, nil).resources); strconv.Itoa(n) != m[i+1] {
 			t.Errorf("%s says %s's plan holds %s resources; it holds %d", operatingPage, stage, m[i+1], n)
+		}
+	}
+}
+
+// TestDocsRouteTableIsTheRouteTable: the API page lists every route the
+// handler serves and the stack deploys, and no other.
+func TestDocsRouteTableIsTheRouteTable(t *testing.T) {
+	documented := map[string]bool{}
+	for _, row := range readmeTable(t, "docs/api.md", "# The API") {
+		documented[row["route"]] = true
+	}
+	for _, r := range route.Routes() {
+		if !documented[r.Pattern()] {
+			t.Errorf("docs/api.md does not list %s", r.Pattern())
+		}
+		delete(documented, r.Pattern())
+	}
+	for r := range documented {
+		t.Errorf("docs/api.md lists %s, which is not a route", r)
+	}
+}
+
+// TestDocsAlarmTableIsTheAlarms: the operating page lists every alarm some
+// shipped stage makes (<function> standing for each function), each
+// threshold key it names is one alarmThresholds takes (or "fixed"), and the cost
+// table's alarm counts are each stage's.
+func TestDocsAlarmTableIsTheAlarms(t *testing.T) {
+	const heading = "## Alarms, the dashboard, and what a stage costs"
+	made, keys := map[string]bool{}, map[string]bool{}
+	count := map[string]int{}
+	var parts []string
+	for _, stage := range shippedStages {
+		d := mustDeploy(t, stage, nil)
+		for _, a := range alarms(d.config, newNames(d.config)) {
+			made[a.ID] = true
+			count[stage]++
+		}
+		for k := range alarmThresholds(d.config) {
+			keys[k] = true
+		}
+		for _, p := range stageParts(d.config) {
+			if !slices.Contains(parts, p) {
+				parts = append(parts, p)
+			}
+		}
+	}
+	documented := map[string]bool{}
+	thresholdKey := regexp.MustCompile(`\(([A-Za-z0-9]+)\)$`)
+	for _, row := range readmeTable(t, operatingPage, heading) {
+		for _, id := range strings.Split(row["alarm"], ",") {
+			id = strings.TrimSpace(id)
+			if rest, ok := strings.CutPrefix(id, "<function>"); ok {
+				for _, p := range parts {
+					documented[p+rest] = true
+				}
+				continue
+			}
+			documented[id] = true
+		}
+		m := thresholdKey.FindStringSubmatch(row["default threshold (alarmThresholds key)"])
+		if m == nil || !keys[m[1]] && m[1] != "fixed" {
+			t.Errorf("%s: alarm %s names the threshold key %v, which alarmThresholds does not take", operatingPage, row["alarm"], m)
+		}
+	}
+	for id := range made {
+		if !documented[id] {
+			t.Errorf("%s does not list the alarm %s", operatingPage, id)
+		}
+	}
+	for id := range documented {
+		if !made[id] {
+			t.Errorf("%s lists the alarm %s, which no shipped stage makes", operatingPage, id)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join("..", operatingPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	costs := regexp.MustCompile(`(?m)^\| alarms \| [^|]+ \| (\d+): [^|]+ \| (\d+): [^|]+ \| (\d+): [^|]+ \|$`).FindStringSubmatch(string(b))
+	if costs == nil {
+		t.Fatalf("%s has no alarms row in its cost table for dev, prod and qldb", operatingPage)
+	}
+	for i, stage := range []string{"dev", "prod", "qldb"} {
+		if strconv.Itoa(count[stage]) != costs[i+1] {
+			t.Errorf("%s's cost table counts %s alarms for %s; it makes %d", operatingPage, costs[i+1], stage, count[stage])
 		}
 	}
 }

@@ -274,12 +274,7 @@ func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) 
 	}
 	defer rows.Close()
 	d := Digest{Hash: []byte{}}
-	checkpoints := map[int64][]byte{}
-	if against != nil {
-		for _, c := range against.Checkpoints {
-			checkpoints[c.Seq] = c.Hash
-		}
-	}
+	expect := expectations(against)
 	lastGood := int64(0)
 	for rows.Next() {
 		var seq *int64
@@ -300,10 +295,7 @@ func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) 
 		if d.Seq%CheckpointEvery == 0 {
 			d.Checkpoints = append(d.Checkpoints, Checkpoint{d.Seq, d.Hash})
 		}
-		if want, ok := checkpoints[d.Seq]; ok || (against != nil && d.Seq == against.Seq) {
-			if !ok {
-				want = against.Hash
-			}
+		if want, ok := expect[d.Seq]; ok {
 			if !bytes.Equal(d.Hash, want) {
 				rep.Broken = &BrokenLink{Seq: d.Seq, Reason: fmt.Sprintf(
 					"the ledger differs from the digest taken at %s between positions %d and %d: a revision there was changed, removed or inserted",
@@ -321,6 +313,26 @@ func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) 
 			"the ledger ends at position %d, but the digest taken at %s covers %d: revisions were removed", d.Seq, against.At.Format(time.RFC3339), against.Seq)}
 		return nil
 	}
+	return checkTip(ctx, q, d, rep)
+}
+
+// expectations are the hashes a digest taken earlier records, by position:
+// its checkpoints and its own tip. None without a digest.
+func expectations(against *Digest) map[int64][]byte {
+	at := map[int64][]byte{}
+	if against == nil {
+		return at
+	}
+	for _, c := range against.Checkpoints {
+		at[c.Seq] = c.Hash
+	}
+	at[against.Seq] = against.Hash
+	return at
+}
+
+// checkTip compares the chain the revisions make, d, with the ledger's
+// tip, and reports d as the ledger's digest where they agree.
+func checkTip(ctx context.Context, q Querier, d Digest, rep *Report) error {
 	tip, err := TakeDigest(ctx, q)
 	if err != nil {
 		return err
