@@ -3,8 +3,6 @@ package infra
 import (
 	"fmt"
 	"sort"
-
-	"github.com/privateledger/licences/function/env"
 )
 
 // alarm is one CloudWatch alarm of the stage, as plain data: every
@@ -110,11 +108,7 @@ func alarms(c Config, n names) []alarm {
 		{ID: "api-ledger-unavailable", Description: "503 problem responses (the ledger busy or unreachable), from the functions' logs", Namespace: metricsNamespace(c.Stage), Metric: metricLedgerUnavailable,
 			Statistic: "Sum", Period: five, EvaluationPeriods: 1, Threshold: th["ledgerUnavailable"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
 	}
-	parts := []string{apiPart, erasePart, migrationPart}
-	if c.LedgerEngine == env.AuroraPostgreSQL {
-		parts = append(parts, digestPart)
-	}
-	for _, part := range parts {
+	for _, part := range stageParts(c) {
 		fn := map[string]string{"FunctionName": n.function(part)}
 		out = append(out, alarm{ID: part + "-errors", Description: "Errors of the " + part + " function", Namespace: "AWS/Lambda", Metric: "Errors",
 			Dimensions: fn, Statistic: "Sum", Period: five, EvaluationPeriods: 1, Threshold: th["functionErrors"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"})
@@ -130,32 +124,7 @@ func alarms(c Config, n names) []alarm {
 		out = append(out, alarm{ID: "api-concurrency", Description: "API function concurrency against its reservation", Namespace: "AWS/Lambda", Metric: "ConcurrentExecutions",
 			Dimensions: apiFn, Statistic: "Maximum", Period: 60, EvaluationPeriods: 5, Threshold: float64(c.APIReservedConcurrency) * th["concurrencyPercent"] / 100, Comparison: "GreaterThanThreshold", MissingData: "notBreaching"})
 	}
-	switch c.LedgerEngine {
-	case env.QLDB:
-		ledger := map[string]string{"LedgerName": n.ledger()}
-		out = append(out,
-			alarm{ID: "qldb-occ-conflicts", Description: "QLDB OCC conflicts", Namespace: "AWS/QLDB", Metric: "OccConflictExceptions",
-				Dimensions: ledger, Statistic: "Sum", Period: five, EvaluationPeriods: 1, Threshold: th["qldbOccConflicts"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
-			alarm{ID: "qldb-command-latency", Description: "QLDB command latency, ms", Namespace: "AWS/QLDB", Metric: "CommandLatency",
-				Dimensions: ledger, Statistic: "Average", Period: five, EvaluationPeriods: 2, Threshold: th["qldbCommandLatencyMs"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"})
-	case env.AuroraPostgreSQL:
-		cluster := map[string]string{"DBClusterIdentifier": n.prefix()}
-		out = append(out,
-			alarm{ID: "aurora-acu", Description: "Aurora capacity used, percent of the maximum", Namespace: "AWS/RDS", Metric: "ACUUtilization",
-				Dimensions: cluster, Statistic: "Maximum", Period: five, EvaluationPeriods: 2, Threshold: th["auroraAcuPercent"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
-			alarm{ID: "aurora-connections", Description: "Aurora connections against what the cluster accepts at its maximum capacity", Namespace: "AWS/RDS", Metric: "DatabaseConnections",
-				Dimensions: cluster, Statistic: "Maximum", Period: five, EvaluationPeriods: 1, Threshold: float64(c.maxConnections()) * th["auroraConnectionsPercent"] / 100, Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
-			alarm{ID: "aurora-cpu", Description: "Aurora CPU, percent", Namespace: "AWS/RDS", Metric: "CPUUtilization",
-				Dimensions: cluster, Statistic: "Maximum", Period: five, EvaluationPeriods: 2, Threshold: th["auroraCpuPercent"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
-			// A day without a verified ledger is the failure: the digest
-			// stopped, or found the ledger broken.
-			alarm{ID: "ledger-unverified", Description: "The ledger did not verify against its last digest, or was not checked for a day", Namespace: metricsNamespace(c.Stage), Metric: metricLedgerVerified,
-				Statistic: "Minimum", Period: 86400, EvaluationPeriods: 1, Threshold: 1, Comparison: "LessThanThreshold", MissingData: "breaching"})
-		if c.AuroraReaders > 0 {
-			out = append(out, alarm{ID: "aurora-replica-lag", Description: "Aurora readers' lag behind the writer, ms", Namespace: "AWS/RDS", Metric: "AuroraReplicaLagMaximum",
-				Dimensions: cluster, Statistic: "Maximum", Period: five, EvaluationPeriods: 2, Threshold: th["auroraReplicaLagMs"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"})
-		}
-	}
+	out = append(out, c.engine.alarms(c, n)...)
 	if c.WAF {
 		out = append(out, alarm{ID: "waf-blocked", Description: "Requests the WAF blocked", Namespace: "AWS/WAFV2", Metric: "BlockedRequests",
 			Dimensions: map[string]string{"WebACL": n.webACL(), "Region": c.Region, "Rule": "ALL"}, Statistic: "Sum", Period: five, EvaluationPeriods: 1,

@@ -47,10 +47,13 @@ type Config struct {
 	ThrottleRateLimit  float64 // API requests per second, steady state
 	ThrottleBurstLimit int     // API requests in a burst
 
-	LedgerEngine        env.Engine // what keeps the licences
-	AuroraMinCapacity   float64    // Aurora Serverless v2 capacity units, least
-	AuroraMaxCapacity   float64    // and most
-	BackupRetentionDays int        // Aurora's automated backups
+	LedgerEngine env.Engine // what keeps the licences
+	// engine is LedgerEngine's part in the stack (engineOf), once the
+	// configuration has been checked.
+	engine              ledgerEngine
+	AuroraMinCapacity   float64 // Aurora Serverless v2 capacity units, least
+	AuroraMaxCapacity   float64 // and most
+	BackupRetentionDays int     // Aurora's automated backups
 	// AuroraEngineVersion is the version a new Aurora cluster is created
 	// with: auroraEngineVersion, pinned, until the program's preflight
 	// chooses one the region offers (see run).
@@ -237,6 +240,7 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	if err := c.validate(); err != nil {
 		return Config{}, err
 	}
+	c.engine = ledgerEngines[c.LedgerEngine]
 	return c, nil
 }
 
@@ -245,6 +249,15 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 func (c Config) validate() error {
 	key := func(k string) string { return c.Project + ":" + k }
 	for _, r := range configRules {
+		if r.broken(c) {
+			return r.explain(c, key)
+		}
+	}
+	eng, err := engineOf(c.LedgerEngine)
+	if err != nil {
+		return fmt.Errorf("%s: %w", key("ledgerEngine"), err)
+	}
+	for _, r := range eng.rules() {
 		if r.broken(c) {
 			return r.explain(c, key)
 		}
@@ -312,10 +325,25 @@ var configRules = []configRule{
 		func(c Config, key func(string) string) error {
 			return fmt.Errorf("%s: %d is out of range: want 1 to 5000 requests", key("throttleBurstLimit"), c.ThrottleBurstLimit)
 		}},
-	{func(c Config) bool { return !c.LedgerEngine.Valid() },
+	{func(c Config) bool { return c.WAFRateLimit < minWAFRate || c.WAFRateLimit > maxWAFRate },
 		func(c Config, key func(string) string) error {
-			return fmt.Errorf("%s: %q is not a ledger engine: want one of %v", key("ledgerEngine"), c.LedgerEngine, env.Engines())
+			return fmt.Errorf("%s: %d is out of range: want %d to %d requests per source IP in 5 minutes (WAF's limits for a rate-based rule)", key("wafRateLimit"), c.WAFRateLimit, minWAFRate, maxWAFRate)
 		}},
+	{func(c Config) bool { return c.APIReservedConcurrency < 0 || c.APIReservedConcurrency > maxReserved },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %d is out of range: want 0 (none) to %d executions", key("apiReservedConcurrency"), c.APIReservedConcurrency, maxReserved)
+		}},
+	{func(c Config) bool {
+		return c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://")
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
+		}},
+}
+
+// auroraRules are the checks on the Aurora engine's settings
+// (auroraEngine.rules).
+var auroraRules = []configRule{
 	{func(c Config) bool {
 		return (c.AuroraMinCapacity != 0 && c.AuroraMinCapacity < 0.5) || c.AuroraMaxCapacity < 1 || c.AuroraMaxCapacity > 256 || c.AuroraMinCapacity > c.AuroraMaxCapacity
 	},
@@ -338,10 +366,6 @@ var configRules = []configRule{
 		func(c Config, key func(string) string) error {
 			return fmt.Errorf("%s: %d is out of range: want 1 to 35 days", key("backupRetentionDays"), c.BackupRetentionDays)
 		}},
-	{func(c Config) bool { return c.WAFRateLimit < minWAFRate || c.WAFRateLimit > maxWAFRate },
-		func(c Config, key func(string) string) error {
-			return fmt.Errorf("%s: %d is out of range: want %d to %d requests per source IP in 5 minutes (WAF's limits for a rate-based rule)", key("wafRateLimit"), c.WAFRateLimit, minWAFRate, maxWAFRate)
-		}},
 	{func(c Config) bool {
 		return !schedulePattern.MatchString(c.DigestSchedule) || c.DigestSchedule == "rate(0 minutes)"
 	},
@@ -352,27 +376,17 @@ var configRules = []configRule{
 		func(c Config, key func(string) string) error {
 			return fmt.Errorf("%s: %d is out of range: want 1 to 36500 days (each digest is locked that long, in compliance mode: no one can shorten it)", key("digestRetentionDays"), c.DigestRetentionDays)
 		}},
-	{func(c Config) bool { return c.APIReservedConcurrency < 0 || c.APIReservedConcurrency > maxReserved },
-		func(c Config, key func(string) string) error {
-			return fmt.Errorf("%s: %d is out of range: want 0 (none) to %d executions", key("apiReservedConcurrency"), c.APIReservedConcurrency, maxReserved)
-		}},
 	{func(c Config) bool { return c.AuroraReaders < 0 || c.AuroraReaders > 15 },
 		func(c Config, key func(string) string) error {
 			return fmt.Errorf("%s: %d is out of range: want 0 to 15 reader instances (Aurora's limit)", key("auroraReaders"), c.AuroraReaders)
 		}},
 	{func(c Config) bool {
-		return c.LedgerEngine == env.AuroraPostgreSQL && c.APIReservedConcurrency > 0 && c.connectionBudget() > c.maxConnections()
+		return c.APIReservedConcurrency > 0 && c.connectionBudget() > c.maxConnections()
 	},
 		func(c Config, key func(string) string) error {
 			return fmt.Errorf("%s: %d API executions, one connection each, with %d for the other functions and %d for operators, need %d connections, but at %g ACUs (%s) the cluster accepts %d: reserve at most %d, or raise the maximum capacity",
 				key("apiReservedConcurrency"), c.APIReservedConcurrency, otherFunctionConnections, operatorConnections, c.connectionBudget(),
 				c.AuroraMaxCapacity, key("auroraMaxCapacity"), c.maxConnections(), c.maxConnections()-otherFunctionConnections-operatorConnections)
-		}},
-	{func(c Config) bool {
-		return c.CORSAllowOrigin != "*" && !strings.HasPrefix(c.CORSAllowOrigin, "https://") && !strings.HasPrefix(c.CORSAllowOrigin, "http://")
-	},
-		func(c Config, key func(string) string) error {
-			return fmt.Errorf("%s: %q: want * or an origin such as https://example.com", key("corsAllowOrigin"), c.CORSAllowOrigin)
 		}},
 }
 
@@ -549,7 +563,7 @@ func (c Config) maxConnections() int {
 
 // pauses reports whether the stage's Aurora cluster pauses when idle.
 func (c Config) pauses() bool {
-	return c.LedgerEngine == env.AuroraPostgreSQL && c.AuroraMinCapacity == 0
+	return c.AuroraMinCapacity == 0
 }
 
 // scheduleSeconds is the digest schedule's interval for a rate(...)

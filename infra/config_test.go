@@ -1,8 +1,14 @@
 package infra
 
 import (
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
 	"strings"
 	"testing"
+
+	"github.com/privateledger/licences/function/env"
 )
 
 func TestBadConfigFailsWithAClearMessage(t *testing.T) {
@@ -141,5 +147,30 @@ func TestAKeyWithoutAValueIsAnError(t *testing.T) {
 	_, err := deploy(t, "dev", cfg)
 	if err == nil || !strings.Contains(err.Error(), "licences:memoryMb has no value") {
 		t.Errorf("dev without memoryMb: %v, want an error naming the key", err)
+	}
+}
+
+// Every engine the handler knows has its part in the stack, and a name
+// that is not an engine is refused, naming the engines there are.
+func TestEveryEngineHasItsPartAndNoOtherIsTaken(t *testing.T) {
+	for _, e := range env.Engines() {
+		if _, err := engineOf(e); err != nil {
+			t.Errorf("engine %s: %v", e, err)
+		}
+	}
+	if _, err := engineOf("mysql"); err == nil || !strings.Contains(err.Error(), "aurora-postgresql") {
+		t.Errorf("an unknown engine: %v, want a refusal naming the engines", err)
+	}
+}
+
+// The default engine means one thing: Pulumi.yaml's ledgerEngine default
+// is the handler's.
+func TestTheDefaultEngineIsOne(t *testing.T) {
+	project, err := workspace.LoadProject(filepath.Join("..", "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := configText(project.Config["ledgerEngine"].Default); got != string(env.DefaultEngine) {
+		t.Errorf("Pulumi.yaml's ledgerEngine defaults to %s, the handler's to %s", got, env.DefaultEngine)
 	}
 }

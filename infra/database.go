@@ -8,12 +8,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumix"
 
 	"github.com/privateledger/licences/function/env"
+
+	"github.com/privateledger/licences/infra/preflight"
 )
 
 // The Aurora database's fixed settings.
 const (
-	postgresPort = 5432
-	auroraEngine = "aurora-postgresql"
+	postgresPort     = 5432
+	auroraEngineName = "aurora-postgresql"
 	// auroraEngineVersion is the version a cluster is created with where
 	// the preflight is off (LICENCES_PREFLIGHT=off); otherwise the
 	// preflight chooses one the region offers, the LTS minor first. AWS
@@ -149,7 +151,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 
 	cluster, err := rds.NewCluster(ctx, name, &rds.ClusterArgs{
 		ClusterIdentifier:                pulumi.String(args.Identifier),
-		Engine:                           pulumi.String(auroraEngine),
+		Engine:                           pulumi.String(auroraEngineName),
 		EngineMode:                       pulumi.String("provisioned"),
 		EngineVersion:                    pulumi.String(args.EngineVersion),
 		AllowMajorVersionUpgrade:         pulumi.Bool(false),
@@ -199,7 +201,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			Identifier:                         pulumi.String(args.Identifier + "-" + role),
 			ClusterIdentifier:                  cluster.ID(),
 			InstanceClass:                      pulumi.String("db.serverless"),
-			Engine:                             pulumi.String(auroraEngine),
+			Engine:                             pulumi.String(auroraEngineName),
 			EngineVersion:                      cluster.EngineVersion,
 			AutoMinorVersionUpgrade:            pulumi.Bool(true),
 			PubliclyAccessible:                 pulumi.Bool(false),
@@ -344,4 +346,47 @@ func pausing(minCapacity float64, seconds int) pulumi.IntPtrInput {
 		return nil
 	}
 	return pulumi.Int(seconds)
+}
+
+// auroraEngine is the engine the stages people run deploy: an Aurora
+// PostgreSQL Serverless v2 cluster, with the digest function that anchors
+// its history outside it.
+type auroraEngine struct{}
+
+func (auroraEngine) extraParts() []string { return []string{digestPart} }
+
+func (auroraEngine) declare(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, roles map[string]*ExecutionRole, opts pulumi.ResourceOption) (engine, error) {
+	return newAuroraEngine(ctx, cfg, n, network, account, roles[digestPart], opts)
+}
+
+// alarms: capacity, connections, CPU, readers' lag, and the ledger's
+// verification by the digest function.
+func (auroraEngine) alarms(c Config, n names) []alarm {
+	th, five := c.AlarmThresholds, 300
+	var out []alarm
+	cluster := map[string]string{"DBClusterIdentifier": n.prefix()}
+	out = append(out,
+		alarm{ID: "aurora-acu", Description: "Aurora capacity used, percent of the maximum", Namespace: "AWS/RDS", Metric: "ACUUtilization",
+			Dimensions: cluster, Statistic: "Maximum", Period: five, EvaluationPeriods: 2, Threshold: th["auroraAcuPercent"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
+		alarm{ID: "aurora-connections", Description: "Aurora connections against what the cluster accepts at its maximum capacity", Namespace: "AWS/RDS", Metric: "DatabaseConnections",
+			Dimensions: cluster, Statistic: "Maximum", Period: five, EvaluationPeriods: 1, Threshold: float64(c.maxConnections()) * th["auroraConnectionsPercent"] / 100, Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
+		alarm{ID: "aurora-cpu", Description: "Aurora CPU, percent", Namespace: "AWS/RDS", Metric: "CPUUtilization",
+			Dimensions: cluster, Statistic: "Maximum", Period: five, EvaluationPeriods: 2, Threshold: th["auroraCpuPercent"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
+		// A day without a verified ledger is the failure: the digest
+		// stopped, or found the ledger broken.
+		alarm{ID: "ledger-unverified", Description: "The ledger did not verify against its last digest, or was not checked for a day", Namespace: metricsNamespace(c.Stage), Metric: metricLedgerVerified,
+			Statistic: "Minimum", Period: 86400, EvaluationPeriods: 1, Threshold: 1, Comparison: "LessThanThreshold", MissingData: "breaching"})
+	if c.AuroraReaders > 0 {
+		out = append(out, alarm{ID: "aurora-replica-lag", Description: "Aurora readers' lag behind the writer, ms", Namespace: "AWS/RDS", Metric: "AuroraReplicaLagMaximum",
+			Dimensions: cluster, Statistic: "Maximum", Period: five, EvaluationPeriods: 2, Threshold: th["auroraReplicaLagMs"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"})
+	}
+	return out
+}
+
+func (auroraEngine) rules() []configRule { return auroraRules }
+
+// preflight: the cluster's engine version, from what the region offers as
+// Serverless v2 over the stage's capacity range.
+func (auroraEngine) preflight(c Config) *preflight.Aurora {
+	return &preflight.Aurora{Family: auroraParameterFamily, MinCapacity: c.AuroraMinCapacity, MaxCapacity: c.AuroraMaxCapacity}
 }

@@ -22,7 +22,7 @@ func aurora(t *testing.T, overrides map[string]string) *deployment {
 	return d
 }
 
-// Mutant: engine.go `if cfg.LedgerEngine == env.AuroraPostgreSQL {` -> `if cfg.LedgerEngine == env.QLDB {`
+// Mutant: engine.go `env.AuroraPostgreSQL: auroraEngine{},` -> `env.AuroraPostgreSQL: qldbEngine{},`
 func TestEachEngineCreatesOnlyItsOwnResources(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {
 		own, other := "aws:qldb/", "aws:rds/"

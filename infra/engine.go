@@ -1,10 +1,13 @@
 package infra
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumix"
 
 	"github.com/privateledger/licences/function/env"
+	"github.com/privateledger/licences/infra/preflight"
 )
 
 // engine is what the stage's ledger engine contributes to the stack: what
@@ -62,13 +65,38 @@ type endpointSpec struct {
 // goes without; its security group still admits the functions alone.
 var xrayEndpoint = endpointSpec{name: "xray-endpoint", service: "xray", actions: "xray", output: "xrayEndpoint", policyOptional: true}
 
-// newEngine creates the configured engine's resources.
-// digestRole is the digest function's role, for the engines that have one.
-func newEngine(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, digestRole *ExecutionRole, opts pulumi.ResourceOption) (engine, error) {
-	if cfg.LedgerEngine == env.AuroraPostgreSQL {
-		return newAuroraEngine(ctx, cfg, n, network, account, digestRole, opts)
+// ledgerEngine is one engine's whole part in the stack, kept with the
+// engine's own code (ledger.go for QLDB, database.go for Aurora) so an
+// engine can be kept or dropped as a unit: the functions it adds to the
+// three every stage has, what it declares, its alarms, the checks on the
+// settings it reads, and what the preflight must ask for it.
+type ledgerEngine interface {
+	// extraParts are the functions the engine adds (Aurora: digest).
+	extraParts() []string
+	// declare creates the engine's resources; roles are the stage's
+	// function roles, by part.
+	declare(ctx *pulumi.Context, cfg Config, n names, network *Network, account Account, roles map[string]*ExecutionRole, opts pulumi.ResourceOption) (engine, error)
+	// alarms are the engine's own alarms.
+	alarms(c Config, n names) []alarm
+	// rules are the checks on the engine's own settings.
+	rules() []configRule
+	// preflight is what the preflight checks of the engine: nil, nothing.
+	preflight(c Config) *preflight.Aurora
+}
+
+// ledgerEngines are the engines a stage can run, by name.
+var ledgerEngines = map[env.Engine]ledgerEngine{
+	env.QLDB:             qldbEngine{},
+	env.AuroraPostgreSQL: auroraEngine{},
+}
+
+// engineOf is the engine e names, or an error naming the engines there
+// are: nothing in the stack asks which engine it has but through here.
+func engineOf(e env.Engine) (ledgerEngine, error) {
+	if eng, ok := ledgerEngines[e]; ok {
+		return eng, nil
 	}
-	return newQLDBEngine(ctx, cfg, n, account, opts)
+	return nil, fmt.Errorf("%q is not a ledger engine: want one of %v", e, env.Engines())
 }
 
 // environment is the function environment that settings describe.

@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumix"
 
 	"github.com/privateledger/licences/function/env"
+
+	"github.com/privateledger/licences/infra/preflight"
 )
 
 // QLDB actions, as IAM names them. PartiQL actions apply only to ledgers in
@@ -141,3 +143,33 @@ func newQLDBEngine(ctx *pulumi.Context, cfg Config, n names, account Account, op
 		key:       key,
 	}, nil
 }
+
+// qldbEngine is the seed's engine: a QLDB ledger the functions reach
+// through its session endpoint.
+type qldbEngine struct{}
+
+func (qldbEngine) extraParts() []string { return nil }
+
+func (qldbEngine) declare(ctx *pulumi.Context, cfg Config, n names, _ *Network, account Account, _ map[string]*ExecutionRole, opts pulumi.ResourceOption) (engine, error) {
+	return newQLDBEngine(ctx, cfg, n, account, opts)
+}
+
+// alarms: OCC conflicts and command latency, QLDB's own metrics.
+func (qldbEngine) alarms(c Config, n names) []alarm {
+	th, five := c.AlarmThresholds, 300
+	var out []alarm
+	ledger := map[string]string{"LedgerName": n.ledger()}
+	out = append(out,
+		alarm{ID: "qldb-occ-conflicts", Description: "QLDB OCC conflicts", Namespace: "AWS/QLDB", Metric: "OccConflictExceptions",
+			Dimensions: ledger, Statistic: "Sum", Period: five, EvaluationPeriods: 1, Threshold: th["qldbOccConflicts"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"},
+		alarm{ID: "qldb-command-latency", Description: "QLDB command latency, ms", Namespace: "AWS/QLDB", Metric: "CommandLatency",
+			Dimensions: ledger, Statistic: "Average", Period: five, EvaluationPeriods: 2, Threshold: th["qldbCommandLatencyMs"], Comparison: "GreaterThanThreshold", MissingData: "notBreaching"})
+	return out
+}
+
+// rules: the QLDB engine reads no setting of its own.
+func (qldbEngine) rules() []configRule { return nil }
+
+// preflight: a ledger has nothing the preflight can check (AWS takes no
+// new ledger anywhere; the stage says so).
+func (qldbEngine) preflight(Config) *preflight.Aurora { return nil }

@@ -108,7 +108,7 @@ func wantAlarms(d *deployment) []string {
 //
 // Mutant: alarms.go `		out = append(out, alarm{ID: "api-concurrency",` -> `		_ = append(out, alarm{ID: "api-concurrency",`
 // Mutant: monitoring.go `			OkActions:          actions,` -> `			OkActions:          pulumi.Array{},`
-// Mutant: alarms.go `Statistic: "Minimum", Period: 86400, EvaluationPeriods: 1, Threshold: 1, Comparison: "LessThanThreshold", MissingData: "breaching"})` -> `Statistic: "Minimum", Period: 86400, EvaluationPeriods: 1, Threshold: 1, Comparison: "LessThanThreshold", MissingData: "notBreaching"})`
+// Mutant: database.go `Statistic: "Minimum", Period: 86400, EvaluationPeriods: 1, Threshold: 1, Comparison: "LessThanThreshold", MissingData: "breaching"})` -> `Statistic: "Minimum", Period: 86400, EvaluationPeriods: 1, Threshold: 1, Comparison: "LessThanThreshold", MissingData: "notBreaching"})`
 // Mutant: alarms.go `		"api5xxPercent":            1,` -> `		"api5xxPercent":            50,`
 func TestEveryAlarmWatchesThisStageAndNotifies(t *testing.T) {
 	eachStage(t, nil, func(t *testing.T, d *deployment) {

@@ -45,7 +45,7 @@ func TestFunctionsReserveConcurrencyWhereTheStageDoes(t *testing.T) {
 // An Aurora stage whose reservation cannot fit the connections the cluster
 // accepts is refused with the numbers; one that fits is accepted.
 //
-// Mutant: config.go `return c.LedgerEngine == env.AuroraPostgreSQL && c.APIReservedConcurrency > 0 && c.connectionBudget() > c.maxConnections()` -> `return false`
+// Mutant: config.go `return c.APIReservedConcurrency > 0 && c.connectionBudget() > c.maxConnections()` -> `return false`
 func TestTheReservationMustFitTheConnectionBudget(t *testing.T) {
 	// prod: 0.5 to 4 ACUs: at least 756 connections (189 per ACU).
 	_, err := deploy(t, "prod", stackConfig(t, "prod", map[string]string{"licences:apiReservedConcurrency": "800"}))

@@ -11,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/privateledger/licences/function"
-	"github.com/privateledger/licences/function/env"
 	"github.com/privateledger/licences/infra/preflight"
 )
 
@@ -170,9 +169,7 @@ func preflightStage(cfg Config) preflight.Stage {
 	for part, reserved := range reservedConcurrency(cfg) {
 		s.Reservations[n.function(part)] = reserved
 	}
-	if cfg.LedgerEngine == env.AuroraPostgreSQL {
-		s.Aurora = &preflight.Aurora{Family: auroraParameterFamily, MinCapacity: cfg.AuroraMinCapacity, MaxCapacity: cfg.AuroraMaxCapacity}
-	}
+	s.Aurora = cfg.engine.preflight(cfg)
 	return s
 }
 

@@ -72,7 +72,7 @@ func NewStack(ctx *pulumi.Context, cfg Config, art function.Artifact, options ..
 	if err != nil {
 		return nil, err
 	}
-	eng, err := newEngine(ctx, cfg, s.names, s.network, s.account, roles[digestPart], s.opts)
+	eng, err := cfg.engine.declare(ctx, cfg, s.names, s.network, s.account, roles, s.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -381,14 +381,10 @@ func activated(ctx *pulumi.Context, name pulumi.StringOutput, activate func(cont
 	}).(pulumi.StringOutput)
 }
 
-// stageParts are the stage's functions, by part: the digest only where
-// there is an Aurora ledger to verify.
+// stageParts are the stage's functions, by part: the three every stage has,
+// and those its engine adds.
 func stageParts(cfg Config) []string {
-	parts := []string{apiPart, erasePart, migrationPart}
-	if cfg.LedgerEngine == env.AuroraPostgreSQL {
-		parts = append(parts, digestPart)
-	}
-	return parts
+	return append([]string{apiPart, erasePart, migrationPart}, cfg.engine.extraParts()...)
 }
 
 // reservedConcurrency is the executions each function of the stage

@@ -122,9 +122,24 @@ type migrateFunc func(context.Context) (any, error)
 // openLedger opens the configured engine; local says the process serves
 // every route itself, as the local server does.
 func openLedger(ctx context.Context, cfg env.Config, local bool) (ledger, error) {
-	if cfg.Engine == env.AuroraPostgreSQL {
-		return openPostgres(ctx, cfg.Postgres, local)
+	open, ok := ledgerOpeners[cfg.Engine]
+	if !ok {
+		return ledger{}, fmt.Errorf("%s %q: this handler opens only %v", env.LedgerEngine, cfg.Engine, env.Engines())
 	}
+	return open(ctx, cfg, local)
+}
+
+// ledgerOpeners open each engine's store: the one place the handler asks
+// which engine it has.
+var ledgerOpeners = map[env.Engine]func(ctx context.Context, cfg env.Config, local bool) (ledger, error){
+	env.AuroraPostgreSQL: func(ctx context.Context, cfg env.Config, local bool) (ledger, error) {
+		return openPostgres(ctx, cfg.Postgres, local)
+	},
+	env.QLDB: openQLDB,
+}
+
+// openQLDB opens the QLDB store.
+func openQLDB(ctx context.Context, cfg env.Config, _ bool) (ledger, error) {
 	s, err := qldbstore.Open(ctx, qldbstore.Config{LedgerName: cfg.QLDB.LedgerName, Endpoint: cfg.QLDB.SessionEndpoint})
 	if err != nil {
 		return ledger{}, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,6 +20,8 @@ import (
 	"github.com/privateledger/licences/function/schema"
 	"github.com/privateledger/licences/testdouble/localpg"
 	"github.com/privateledger/licences/testdouble/localqldb"
+
+	"github.com/privateledger/licences/function/env"
 )
 
 var (
@@ -342,5 +345,19 @@ func TestPostgresEngineMigratesAndServes(t *testing.T) {
 	got = invokeWith(t, env, "api", post)
 	if res := response(t, got[0]); res.StatusCode != 201 {
 		t.Fatalf("create on postgres: %d %s", res.StatusCode, res.Body)
+	}
+}
+
+// Every engine has its opener, and the handler refuses one it does not
+// know instead of opening another.
+func TestOpenLedgerRefusesAnUnknownEngine(t *testing.T) {
+	for _, e := range env.Engines() {
+		if ledgerOpeners[e] == nil {
+			t.Errorf("no opener for %s", e)
+		}
+	}
+	_, err := openLedger(context.Background(), env.Config{Engine: "mysql"}, true)
+	if err == nil || !strings.Contains(err.Error(), `"mysql"`) {
+		t.Errorf("openLedger(mysql) = %v, want a refusal naming it", err)
 	}
 }

@@ -68,6 +68,11 @@ const (
 	AuroraPostgreSQL Engine = "aurora-postgresql"
 )
 
+// DefaultEngine is the engine where none is named: the one AWS offers
+// today. Pulumi.yaml's ledgerEngine default says the same (a test holds
+// them together).
+const DefaultEngine = AuroraPostgreSQL
+
 // Engines lists every engine.
 func Engines() []Engine { return []Engine{QLDB, AuroraPostgreSQL} }
 
@@ -165,7 +170,7 @@ func (c Config) Vars() map[string]string {
 
 // Parse reads the configuration from an environment (os.Getenv, say) and
 // checks it: every error names the variable and what it should be.
-// LEDGER_ENGINE defaults to qldb, LISTEN_ADDR to DefaultListenAddr,
+// LEDGER_ENGINE defaults to DefaultEngine, LISTEN_ADDR to DefaultListenAddr,
 // LOCAL_ACTOR to DefaultLocalActor and DB_USER to APIDatabaseUser.
 func Parse(getenv func(string) string) (Config, error) {
 	c := Config{
@@ -178,7 +183,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		S3Endpoint:      getenv(S3Endpoint),
 	}
 	if c.Engine == "" {
-		c.Engine = QLDB
+		c.Engine = DefaultEngine
 	}
 	if c.ListenAddr == "" {
 		c.ListenAddr = DefaultListenAddr

@@ -38,9 +38,9 @@ func TestVarsLeaveOutTheOtherEngineAndEmptyValues(t *testing.T) {
 }
 
 func TestParseDefaults(t *testing.T) {
-	c, err := Parse(lookup(map[string]string{LedgerName: "l"}))
-	if err != nil || c.Engine != QLDB || c.ListenAddr != DefaultListenAddr {
-		t.Errorf("Parse = %+v, %v; want the qldb engine on %s", c, err, DefaultListenAddr)
+	c, err := Parse(lookup(map[string]string{DatabaseURL: "postgres://x"}))
+	if err != nil || c.Engine != AuroraPostgreSQL || c.ListenAddr != DefaultListenAddr {
+		t.Errorf("Parse = %+v, %v; want the aurora-postgresql engine on %s", c, err, DefaultListenAddr)
 	}
 	c, err = Parse(lookup(map[string]string{LedgerEngine: "aurora-postgresql", DatabaseURL: "postgres://x"}))
 	if err != nil || c.Postgres.User != APIDatabaseUser {
@@ -53,7 +53,8 @@ func TestParseErrorsNameTheVariable(t *testing.T) {
 		vars map[string]string
 		want []string
 	}{
-		{map[string]string{}, []string{LedgerName}},
+		{map[string]string{}, []string{DBHost, DatabaseURL}},
+		{map[string]string{LedgerEngine: "qldb"}, []string{LedgerName}},
 		{map[string]string{LedgerEngine: "mysql"}, []string{LedgerEngine, `"mysql"`, "qldb", "aurora-postgresql"}},
 		{map[string]string{LedgerEngine: "aurora-postgresql"}, []string{DBHost, DBPort, DBName, DatabaseURL}},
 		{map[string]string{LedgerEngine: "aurora-postgresql", DBHost: "h", DBName: "n"}, []string{"DB_PORT is not set"}},
