@@ -3,11 +3,15 @@
 //
 //	go run ./cmd/package -o DIR [-arch arm64|x86_64]
 //
-// It prints the zip's path, size and base64 SHA-256 as key=value lines.
+// It prints the zip's path, size, SHA-256 (in hex, as sha256sum prints it;
+// Lambda's CodeSha256 is the same sum in base64) and architecture as
+// key=value lines.
 package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -36,5 +40,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "package:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("path=%s\nsize=%d\nsha256=%s\narch=%s\n", art.Path, art.Size, art.SHA256, art.Arch)
+	sum, err := base64.StdEncoding.DecodeString(art.SHA256)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "package: the artifact's SHA-256:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("path=%s\nsize=%d\nsha256=%s\narch=%s\n", art.Path, art.Size, hex.EncodeToString(sum), art.Arch)
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"strings"
@@ -62,8 +64,13 @@ func TestPackageTwiceGivesSameSHA256(t *testing.T) {
 	if first["size"] != second["size"] || first["arch"] != "arm64" {
 		t.Errorf("size %q/%q, arch %q: want equal sizes and arm64", first["size"], second["size"], first["arch"])
 	}
-	if _, err := os.Stat(first["path"]); err != nil {
-		t.Errorf("printed path: %v", err)
+	b, err := os.ReadFile(first["path"])
+	if err != nil {
+		t.Fatalf("printed path: %v", err)
+	}
+	// As sha256sum prints it: the zip's SHA-256 in hex.
+	if sum := sha256.Sum256(b); first["sha256"] != hex.EncodeToString(sum[:]) {
+		t.Errorf("sha256 = %q, want the zip's %x", first["sha256"], sum)
 	}
 }
 

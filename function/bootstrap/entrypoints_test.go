@@ -129,7 +129,7 @@ func TestDigestEntrypointVerifiesThenWrites(t *testing.T) {
 
 // A QLDB stage has no digest function: the journal keeps its own digests.
 func TestDigestEntrypointRefusesQLDB(t *testing.T) {
-	got := invokeWithout(t, []string{"LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=" + localLedger(t)}, "digest")
+	got := invokeWithout(t, []string{"LEDGER_ENGINE=qldb", "LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=" + localLedger(t)}, "digest")
 	if !strings.Contains(got, "for the aurora-postgresql engine") {
 		t.Errorf("output %s: want a clear refusal", got)
 	}

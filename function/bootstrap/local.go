@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -38,6 +39,13 @@ func localServer(addr string, h http.Handler) *http.Server {
 func serveLocally(ctx context.Context, log *slog.Logger, migrate migrateFunc, api http.Handler, addr string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The address first: a port already taken (or a bad address) is
+	// reported before the ledger is touched.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", addr, err)
+	}
+	defer func() { _ = ln.Close() }()
 	m, err := migrate(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -55,7 +63,7 @@ func serveLocally(ctx context.Context, log *slog.Logger, migrate migrateFunc, ap
 		}
 	}()
 	log.Info("serving the licence API", "addr", "http://"+addr)
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

@@ -64,9 +64,24 @@ func TestTheLocalServerCutsOffASlowBody(t *testing.T) {
 }
 
 func TestABadLocalActorIsRefused(t *testing.T) {
-	cmd := execBootstrap(t, []string{"LEDGER_NAME=x", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "LOCAL_ACTOR=jo bloggs"})
+	cmd := execBootstrap(t, []string{"LEDGER_ENGINE=qldb", "LEDGER_NAME=x", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "LOCAL_ACTOR=jo bloggs"})
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "LOCAL_ACTOR") {
 		t.Errorf("err %v, output %s: want LOCAL_ACTOR refused", err, out)
+	}
+}
+
+// A taken address is reported before the ledger is touched: the local
+// server listens first, then migrates.
+func TestATakenAddressIsReportedBeforeMigrating(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = taken.Close() }()
+	cmd := execBootstrap(t, []string{"LEDGER_ENGINE=qldb", "LEDGER_NAME=x", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "LISTEN_ADDR=" + taken.Addr().String()})
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "LISTEN_ADDR") || strings.Contains(string(out), "migrate") {
+		t.Errorf("err %v, output %s: want the taken LISTEN_ADDR reported, and no migration tried", err, out)
 	}
 }

@@ -122,7 +122,7 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 // local ledger, feeds it the events and returns its answers.
 func invoke(t *testing.T, ledger string, entrypoint string, evs ...[]byte) []answer {
 	t.Helper()
-	return invokeWith(t, []string{"LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=" + ledger}, entrypoint, evs...)
+	return invokeWith(t, []string{"LEDGER_ENGINE=qldb", "LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=" + ledger}, entrypoint, evs...)
 }
 
 // invokeWith runs the binary with the store settings in env.
@@ -294,7 +294,7 @@ func execBootstrap(t *testing.T, env []string) *exec.Cmd {
 
 func TestUnknownEntrypointFails(t *testing.T) {
 	cmd := exec.Command(bootstrapBinary(t))
-	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=127.0.0.1:1", "_HANDLER=nope", "LEDGER_NAME=x", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "HOME=" + t.TempDir()}
+	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=127.0.0.1:1", "_HANDLER=nope", "LEDGER_ENGINE=qldb", "LEDGER_NAME=x", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "HOME=" + t.TempDir()}
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "unknown entrypoint") {
 		t.Errorf("err %v, output %s: want a clear failure", err, out)
@@ -312,7 +312,7 @@ func BenchmarkColdStart(b *testing.B) {
 		cmd := exec.Command(bin)
 		cmd.Env = []string{
 			"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(rts.URL, "http://"),
-			"_HANDLER=api", "LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "HOME=" + home,
+			"_HANDLER=api", "LEDGER_ENGINE=qldb", "LEDGER_NAME=licences-test", "QLDB_SESSION_ENDPOINT=http://127.0.0.1:1", "HOME=" + home,
 		}
 		start := time.Now()
 		if err := cmd.Start(); err != nil {

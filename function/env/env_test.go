@@ -1,6 +1,8 @@
 package env
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -70,6 +72,20 @@ func TestParseErrorsNameTheVariable(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("Parse(%v) = %q, want it to name %q", tc.vars, err, w)
 			}
+		}
+	}
+}
+
+// Every variable of the contract is documented where the local commands
+// are, so a developer learns each setting the handler reads.
+func TestEveryVariableIsDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "local.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Names() {
+		if !strings.Contains(string(b), "`"+name+"`") {
+			t.Errorf("docs/local.md does not document %s", name)
 		}
 	}
 }

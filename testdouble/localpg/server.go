@@ -40,7 +40,10 @@ type Server struct {
 // Start initialises a cluster in a new temporary directory and starts it on
 // a free loopback port. As root it runs the server as the postgres user,
 // since PostgreSQL refuses to run as root.
-func Start(ctx context.Context) (*Server, error) {
+func Start(ctx context.Context) (*Server, error) { return StartOn(ctx, 0) }
+
+// StartOn is Start on the loopback port given; 0 picks a free one.
+func StartOn(ctx context.Context, port int) (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -75,8 +78,11 @@ func Start(ctx context.Context) (*Server, error) {
 	if err := s.run(ctx, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"); err != nil {
 		return nil, errors.Join(err, s.Stop())
 	}
-	if s.Port, err = freePort(); err != nil {
-		return nil, errors.Join(err, s.Stop())
+	s.Port = port
+	if port == 0 {
+		if s.Port, err = freePort(); err != nil {
+			return nil, errors.Join(err, s.Stop())
+		}
 	}
 	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off -c max_connections=200", s.Port, dir)
 	if err := s.run(ctx, "pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
