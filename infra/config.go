@@ -206,7 +206,7 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		AlarmEmails:                 r.list("alarmEmails"),
 	}
 	thresholds := map[string]float64{}
-	if v, ok := r.raw("alarmThresholds"); ok {
+	if v, ok := r.required("alarmThresholds"); ok {
 		if err := json.Unmarshal([]byte(v), &thresholds); err != nil {
 			r.fail(r.bad("alarmThresholds", v, "an object of threshold names and numbers"))
 		}
@@ -507,7 +507,7 @@ func (r *reader) bool(key string) bool {
 // list reads a list of strings, as a stack file writes it (a YAML list,
 // which the CLI hands over as JSON).
 func (r *reader) list(key string) []string {
-	v, ok := r.raw(key)
+	v, ok := r.required(key)
 	if !ok {
 		return nil
 	}
