@@ -53,6 +53,19 @@ func Migrate(ctx context.Context, conn *pgx.Conn, users Users, iamAuth bool) err
 		steps = append(steps, "REVOKE ALL ON licences, licence_history, ledger_tip FROM "+user)
 	}
 	api, eraser, digest := pgx.Identifier{users.API}.Sanitize(), pgx.Identifier{users.Eraser}.Sanitize(), pgx.Identifier{users.Digest}.Sanitize()
+	// No application role may create anything, temporary or not: nothing it
+	// makes can then shadow what the ledger's functions use (which also
+	// name their schema and search pg_temp last). PUBLIC's grants go, and
+	// any an application role was given itself.
+	var database string
+	if err := conn.QueryRow(ctx, `SELECT current_database()`).Scan(&database); err != nil {
+		return fmt.Errorf("name the database: %w", err)
+	}
+	db := pgx.Identifier{database}.Sanitize()
+	steps = append(steps,
+		"REVOKE CREATE, TEMPORARY ON DATABASE "+db+" FROM PUBLIC, "+api+", "+eraser+", "+digest,
+		"REVOKE CREATE ON SCHEMA public FROM PUBLIC, "+api+", "+eraser+", "+digest,
+	)
 	steps = append(steps,
 		"REVOKE ALL ON FUNCTION licence_history_append(), licence_erase(text, jsonb) FROM PUBLIC",
 		"GRANT SELECT, DELETE ON licences TO "+api,

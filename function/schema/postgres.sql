@@ -102,13 +102,21 @@ BEGIN
     INSERT INTO ledger_tip (seq, hash) VALUES (n, tip);
 END $$;
 
+-- The SECURITY DEFINER functions below run with the owner's rights, so they
+-- are written as PostgreSQL's "Writing SECURITY DEFINER Functions Safely"
+-- asks: search_path is the catalog, then pg_temp last (never searched for
+-- functions or operators), and every table and function of the ledger is
+-- named with its schema, so nothing a caller creates can stand in for one.
+-- The migration also revokes TEMPORARY and CREATE from every role but the
+-- owner (pgstore.Migrate).
+
 -- The fields an update may change; the rest of a licence is fixed.
 CREATE OR REPLACE FUNCTION licence_fixed(doc jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     SELECT doc - '{telephone,postcode,penaltyPoints,lastEvent,events}'::text[]
 $$;
 
 CREATE OR REPLACE FUNCTION licence_history_append() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     rid     text;
     d       jsonb;
@@ -137,7 +145,7 @@ BEGIN
             RAISE EXCEPTION 'a change to licence % without its event', rid
                 USING ERRCODE = 'integrity_constraint_violation';
         END IF;
-        IF TG_OP = 'UPDATE' AND licence_fixed(OLD.doc) IS DISTINCT FROM licence_fixed(NEW.doc) THEN
+        IF TG_OP = 'UPDATE' AND public.licence_fixed(OLD.doc) IS DISTINCT FROM public.licence_fixed(NEW.doc) THEN
             RAISE EXCEPTION 'licence %: an update may change only telephone, postcode and penalty points', rid
                 USING ERRCODE = 'integrity_constraint_violation';
         END IF;
@@ -147,15 +155,15 @@ BEGIN
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     SELECT hh.version + 1, hh.hash INTO ver, prev
-        FROM licence_history hh WHERE hh.licence_id = rid ORDER BY hh.version DESC LIMIT 1;
+        FROM public.licence_history hh WHERE hh.licence_id = rid ORDER BY hh.version DESC LIMIT 1;
     IF ver IS NULL THEN
         ver := 0;
         prev := ''::bytea;
     END IF;
-    content := licence_content_hash(d, ev);
-    h := licence_revision_hash_v2(prev, rid, ver, tx, at, content);
-    UPDATE ledger_tip SET seq = seq + 1, hash = licence_ledger_link(hash, seq + 1, h) RETURNING seq INTO lseq;
-    INSERT INTO licence_history (licence_id, version, tx_id, tx_time, formula, doc, event, content_hash, prev_hash, hash, ledger_seq)
+    content := public.licence_content_hash(d, ev);
+    h := public.licence_revision_hash_v2(prev, rid, ver, tx, at, content);
+    UPDATE public.ledger_tip SET seq = seq + 1, hash = public.licence_ledger_link(hash, seq + 1, h) RETURNING seq INTO lseq;
+    INSERT INTO public.licence_history (licence_id, version, tx_id, tx_time, formula, doc, event, content_hash, prev_hash, hash, ledger_seq)
         VALUES (rid, ver, tx, at, 2, d, ev, content, prev, h, lseq);
     RETURN NULL;
 END
@@ -171,25 +179,25 @@ CREATE TRIGGER licence_history_append
 -- times and transaction ids stay. The first erasure's record is kept. The
 -- eraser's role may run this and nothing else.
 CREATE OR REPLACE FUNCTION licence_erase(lid text, erasure jsonb, OUT status text, OUT recorded jsonb, OUT revisions integer)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF coalesce(erasure->'actor'->>'principal', '') = '' THEN
         RAISE EXCEPTION 'an erasure without an actor' USING ERRCODE = 'integrity_constraint_violation';
     END IF;
-    IF EXISTS (SELECT FROM licences WHERE id = lid) THEN
+    IF EXISTS (SELECT FROM public.licences WHERE id = lid) THEN
         status := 'live';
         RETURN;
     END IF;
-    PERFORM FROM licence_history WHERE licence_id = lid FOR UPDATE;
+    PERFORM FROM public.licence_history WHERE licence_id = lid FOR UPDATE;
     IF NOT FOUND THEN
         status := 'not_found';
         RETURN;
     END IF;
-    SELECT h.erased INTO recorded FROM licence_history h WHERE h.licence_id = lid AND h.erased IS NOT NULL LIMIT 1;
+    SELECT h.erased INTO recorded FROM public.licence_history h WHERE h.licence_id = lid AND h.erased IS NOT NULL LIMIT 1;
     recorded := coalesce(recorded, erasure);
-    UPDATE licence_history SET doc = NULL, event = NULL, erased = recorded
+    UPDATE public.licence_history SET doc = NULL, event = NULL, erased = recorded
         WHERE licence_id = lid AND doc IS NOT NULL;
-    SELECT count(*) INTO revisions FROM licence_history WHERE licence_id = lid AND erased IS NOT NULL;
+    SELECT count(*) INTO revisions FROM public.licence_history WHERE licence_id = lid AND erased IS NOT NULL;
     status := 'erased';
 END
 $$;
