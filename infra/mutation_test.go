@@ -148,7 +148,9 @@ func TestEveryMutantIsCaught(t *testing.T) {
 			if err := os.WriteFile(overlayFile, overlay, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command("go", "test", "-overlay", overlayFile, "-count=1", "-run", "^"+m.test+"$", ".")
+			// No vet (CI vets the code as it is) and no DWARF: a third less
+			// time per mutant, all of it spent building.
+			cmd := exec.Command("go", "test", "-vet=off", "-ldflags=-w", "-overlay", overlayFile, "-count=1", "-run", "^"+m.test+"$", ".")
 			out, err := cmd.CombinedOutput()
 			switch {
 			case err == nil:
