@@ -191,6 +191,7 @@ func Errors(t *testing.T, sub Subject) {
 		"update":  func() error { _, err := s.Update(ctx, missing, func(*licence.Licence) {}); return err }(),
 		"delete":  s.Delete(ctx, missing, licence.Deletion(At, Clerk)),
 		"history": func() error { _, err := s.History(ctx, missing, 0, 10); return err }(),
+		"history from a cursor": func() error { _, err := s.History(ctx, missing, 5, 10); return err }(),
 		"erase": func() error {
 			_, err := sub.Eraser.Erase(ctx, missing, licence.Erasure{At: At, Actor: Officer})
 			return err
