@@ -105,6 +105,7 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		{"ConcurrentPoints", func(t *testing.T, s Subject) { ConcurrentPoints(t, s.Store) }},
 		{"LongHistory", LongHistory},
 		{"Erasure", Erasure},
+		{"RacingErasures", RacingErasures},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
@@ -187,10 +188,10 @@ func Errors(t *testing.T, sub Subject) {
 	}
 	const missing = "AAAAAAAAAAAAAAAAAAAAAA"
 	for name, err := range map[string]error{
-		"get":     func() error { _, err := s.Get(ctx, missing); return err }(),
-		"update":  func() error { _, err := s.Update(ctx, missing, func(*licence.Licence) {}); return err }(),
-		"delete":  s.Delete(ctx, missing, licence.Deletion(At, Clerk)),
-		"history": func() error { _, err := s.History(ctx, missing, 0, 10); return err }(),
+		"get":                   func() error { _, err := s.Get(ctx, missing); return err }(),
+		"update":                func() error { _, err := s.Update(ctx, missing, func(*licence.Licence) {}); return err }(),
+		"delete":                s.Delete(ctx, missing, licence.Deletion(At, Clerk)),
+		"history":               func() error { _, err := s.History(ctx, missing, 0, 10); return err }(),
 		"history from a cursor": func() error { _, err := s.History(ctx, missing, 5, 10); return err }(),
 		"erase": func() error {
 			_, err := sub.Eraser.Erase(ctx, missing, licence.Erasure{At: At, Actor: Officer})
@@ -477,6 +478,48 @@ func Erasure(t *testing.T, sub Subject) {
 
 // eraseUntilDone erases, lets the ledger settle, and erases again until
 // nothing is pending.
+// RacingErasures: several erasures of one deleted licence at once each
+// answer as an erasure does (done or pending, never an error), all record
+// the first erasure, and the licence ends erased.
+func RacingErasures(t *testing.T, sub Subject) {
+	s, ctx := sub.Store, context.Background()
+	l := Create(t, s, "race-erase@example.com", "")
+	for i := range 3 {
+		AddPoints(t, s, l.ID, 1, fmt.Sprintf("reason %d", i))
+	}
+	if err := s.Delete(ctx, l.ID, licence.Deletion(At.Add(time.Hour), Clerk)); err != nil {
+		t.Fatal(err)
+	}
+	const racers = 4
+	results := make([]licence.ErasureResult, racers)
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = sub.Eraser.Erase(ctx, l.ID, licence.Erasure{At: At.Add(time.Duration(48+i) * time.Hour), Actor: Officer})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && !unavailable(err) {
+			t.Errorf("racing erasure %d: %v, want it answered as an erasure", i, err)
+		}
+	}
+	first := eraseUntilDone(t, sub, l.ID, licence.Erasure{At: At.Add(72 * time.Hour), Actor: Clerk})
+	for i, r := range results {
+		if errs[i] == nil && !r.Erasure.At.Equal(first.Erasure.At) {
+			t.Errorf("racing erasure %d recorded %v, the ledger %v: want one erasure", i, r.Erasure.At, first.Erasure.At)
+		}
+	}
+	for _, rev := range Walk(t, s, l.ID, 2) {
+		if rev.Licence != nil {
+			t.Errorf("revision %d still holds %+v after the erasures", rev.Version, rev.Licence)
+		}
+	}
+}
+
 func eraseUntilDone(t *testing.T, sub Subject, id string, e licence.Erasure) licence.ErasureResult {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
