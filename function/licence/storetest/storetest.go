@@ -101,6 +101,7 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		{"Errors", Errors},
 		{"RetriedCreate", RetriedCreate},
 		{"KeyReusedConcurrently", KeyReusedConcurrently},
+		{"IdempotentCreatesRace", IdempotentCreatesRace},
 		{"CreateRacesDelete", CreateRacesDelete},
 		{"ConcurrentPoints", func(t *testing.T, s Subject) { ConcurrentPoints(t, s.Store) }},
 		{"LongHistory", LongHistory},
@@ -261,6 +262,67 @@ func KeyReusedConcurrently(t *testing.T, sub Subject) {
 	}
 	if created != 1 || refused != n-1 || len(ids) != 1 {
 		t.Errorf("%d created, %d refused, %d new licences; want 1, %d, 1", created, refused, len(ids), n-1)
+	}
+}
+
+// IdempotentCreatesRace: 32 creates racing with one key and one body make
+// one licence, and every one answers it (the rest as replays); 32 racing
+// with one key and one email but different bodies make one, and the rest
+// are refused as a reused key, never as a taken email.
+func IdempotentCreatesRace(t *testing.T, sub Subject) {
+	const n = 32
+	race := func(email string, app func(i int) licence.Application, request func(i int) string) (ids map[string]int, replays int, errs []error) {
+		var (
+			mu sync.Mutex
+			wg sync.WaitGroup
+		)
+		ids = map[string]int{}
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for attempt := 0; ; attempt++ {
+					l, replayed, err := sub.Store.Create(context.Background(), licence.New("", app(i), At, Clerk), Key("same-"+email, request(i)))
+					if unavailable(err) && attempt < 50 {
+						continue
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, err)
+						return
+					}
+					ids[l.ID]++
+					if replayed {
+						replays++
+					}
+					return
+				}
+			}()
+		}
+		wg.Wait()
+		return ids, replays, errs
+	}
+	ids, replays, errs := race("same@example.com", func(int) licence.Application { return Application("same@example.com") },
+		func(int) string { return "same@example.com" })
+	if len(errs) != 0 || len(ids) != 1 || replays != n-1 {
+		t.Errorf("one key, one body: licences %v, %d replays, errors %v; want one licence, %d replays, no errors", ids, replays, errs, n-1)
+	}
+	ids, _, errs = race("bodies@example.com", func(i int) licence.Application {
+		a := Application("bodies@example.com")
+		a.FirstName = fmt.Sprintf("Racer%c", 'A'+i)
+		return a
+	}, func(i int) string { return fmt.Sprintf("bodies@example.com, Racer%c", 'A'+i) })
+	reused := 0
+	for _, err := range errs {
+		if errors.Is(err, licence.ErrKeyReused) {
+			reused++
+		} else {
+			t.Errorf("one key, other bodies: %v, want ErrKeyReused", err)
+		}
+	}
+	if len(ids) != 1 || reused != n-1 {
+		t.Errorf("one key, other bodies: licences %v, %d refused as a reused key; want one licence, %d", ids, reused, n-1)
 	}
 }
 
