@@ -65,7 +65,7 @@ func Walk(t testing.TB, s licence.Store, id string, limit int) []licence.Revisio
 	t.Helper()
 	var all []licence.Revision
 	for from := 0; ; {
-		page, err := s.History(context.Background(), id, from, limit)
+		page, err := history(s, id, from, limit)
 		if err != nil {
 			t.Fatalf("history of %s from %d: %v", id, from, err)
 		}
@@ -77,6 +77,45 @@ func Walk(t testing.TB, s licence.Store, id string, limit int) []licence.Revisio
 			return all
 		}
 		from = page.Revisions[len(page.Revisions)-1].Version + 1
+	}
+}
+
+// attempts bounds how often the suite asks again after an answer of
+// "unavailable", as a client does after a 503.
+const attempts = 50
+
+// history reads a page, asking again while the store answers unavailable:
+// reading is safe to repeat.
+func history(s licence.Store, id string, from, limit int) (licence.HistoryPage, error) {
+	for attempt := 0; ; attempt++ {
+		page, err := s.History(context.Background(), id, from, limit)
+		if err == nil || !unavailable(err) || attempt == attempts {
+			return page, err
+		}
+	}
+}
+
+// addPointsAt changes the points of the licence with id, whose next
+// revision is version, as a careful client does under outages: an answer
+// of "unavailable" may come after the change committed (a connection lost
+// during the commit), so before sending it again the client reads whether
+// that revision exists.
+func addPointsAt(t testing.TB, s licence.Store, id string, version, points int, reason string) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		_, err := s.Update(context.Background(), id, func(l *licence.Licence) {
+			l.ChangePoints(licence.PointsChange{Points: points, Reason: reason}, At, Clerk)
+		})
+		if err == nil {
+			return
+		}
+		if !unavailable(err) || attempt == attempts {
+			t.Fatalf("add points to %s: %v", id, err)
+		}
+		page, herr := history(s, id, version, 1)
+		if herr == nil && len(page.Revisions) == 1 {
+			return // it committed before the answer was lost
+		}
 	}
 }
 
@@ -425,7 +464,7 @@ func LongHistory(t *testing.T, sub Subject) {
 		if i%2 == 1 {
 			points = -1
 		}
-		AddPoints(t, s, l.ID, points, fmt.Sprintf("change %d", i))
+		addPointsAt(t, s, l.ID, i+1, points, fmt.Sprintf("change %d", i))
 	}
 	last := sub.StoredBytes(t, l.ID)
 	t.Logf("stored licence: %d bytes after creation, %d after %d changes (bound %d)", first, last, changes, licence.MaxDocumentBytes)
@@ -443,16 +482,21 @@ func LongHistory(t *testing.T, sub Subject) {
 			}
 		}
 	}
-	page, err := s.History(context.Background(), l.ID, changes-1, licence.MaxHistoryLimit)
+	page, err := history(s, l.ID, changes-1, licence.MaxHistoryLimit)
 	if err != nil || len(page.Revisions) != 2 || page.More {
 		t.Errorf("the last page: %d revisions, more %v, %v; want 2 and no more", len(page.Revisions), page.More, err)
 	}
-	page, err = s.History(context.Background(), l.ID, changes+1, licence.MaxHistoryLimit)
+	page, err = history(s, l.ID, changes+1, licence.MaxHistoryLimit)
 	if err != nil || len(page.Revisions) != 0 || page.More {
 		t.Errorf("past the end: %d revisions, more %v, %v; want none", len(page.Revisions), page.More, err)
 	}
 	for i, big := range Largest() {
-		stored, _, err := s.Create(context.Background(), big, licence.IdempotencyKey{Key: strings.Repeat("k", 255), RequestHash: strings.Repeat("h", 64)})
+		// With its idempotency key a create is safe to send again.
+		var stored licence.Licence
+		var err error
+		for attempt := 0; attempt == 0 || unavailable(err) && attempt <= attempts; attempt++ {
+			stored, _, err = s.Create(context.Background(), big, licence.IdempotencyKey{Key: strings.Repeat("k", 255), RequestHash: strings.Repeat("h", 64)})
+		}
 		if err != nil {
 			t.Fatalf("largest licence %d: %v", i, err)
 		}
@@ -461,7 +505,15 @@ func LongHistory(t *testing.T, sub Subject) {
 		if size > licence.MaxDocumentBytes {
 			t.Errorf("largest licence %d is stored in %d bytes, over the bound of %d", i, size, licence.MaxDocumentBytes)
 		}
-		if err := s.Delete(context.Background(), stored.ID, licence.Deletion(At, Clerk)); err != nil {
+		// A delete answered unavailable may have committed: asked again,
+		// the licence is then gone.
+		err = s.Delete(context.Background(), stored.ID, licence.Deletion(At, Clerk))
+		for attempt := 0; unavailable(err) && attempt < attempts; attempt++ {
+			if err = s.Delete(context.Background(), stored.ID, licence.Deletion(At, Clerk)); errors.Is(err, licence.ErrNotFound) {
+				err = nil
+			}
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
