@@ -23,8 +23,11 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"github.com/aws/aws-lambda-go/events"
 	"log/slog"
+	"net/http"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -69,9 +72,9 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string) erro
 	}
 	switch entry := getenv("_HANDLER"); entry {
 	case "api":
-		lambda.StartWithOptions(releasing(httpadapter.New(httpapi.New(l.store, nil, opts)).ProxyWithContext, l.release), lambda.WithContext(ctx))
+		lambda.StartWithOptions(releasing(gateway(httpapi.New(l.store, nil, opts)), l.release), lambda.WithContext(ctx))
 	case "erase":
-		lambda.StartWithOptions(releasing(httpadapter.New(httpapi.New(nil, l.eraser, opts)).ProxyWithContext, l.release), lambda.WithContext(ctx))
+		lambda.StartWithOptions(releasing(gateway(httpapi.New(nil, l.eraser, opts)), l.release), lambda.WithContext(ctx))
 	case "migrate":
 		lambda.StartWithOptions(migrationHandler(l.migrate, log), lambda.WithContext(ctx))
 	case "digest":
@@ -106,6 +109,22 @@ type ledger struct {
 }
 
 // releasing calls release, if any, after every invocation of handler.
+// gateway serves API Gateway's proxy events with h. A body marked base64
+// that is not base64 would make the adapter fail the invocation, which API
+// Gateway answers 502; it is answered 400 instead, as any malformed body.
+func gateway(h http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	adapter, undecodable := httpadapter.New(h), httpadapter.New(httpapi.UndecodableBody())
+	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if ev.IsBase64Encoded {
+			if _, err := base64.StdEncoding.DecodeString(ev.Body); err != nil {
+				ev.IsBase64Encoded, ev.Body = false, ""
+				return undecodable.ProxyWithContext(ctx, ev)
+			}
+		}
+		return adapter.ProxyWithContext(ctx, ev)
+	}
+}
+
 func releasing[E, R any](handler func(context.Context, E) (R, error), release func()) func(context.Context, E) (R, error) {
 	if release == nil {
 		return handler

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -248,7 +249,22 @@ func TestAPIEntrypointServesProxyEvents(t *testing.T) {
 	post := proxyEvent(t, "POST", "/licences", clerk, `{"firstName":"Jo","lastName":"Bloggs","email":"jo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`)
 	anonymous := proxyEvent(t, "POST", "/licences", "", `{"firstName":"Al","lastName":"Bloggs","email":"al@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`)
 	erasure := proxyEvent(t, "POST", "/licences/AAAAAAAAAAAAAAAAAAAAAA/erasure", clerk, "")
-	got := invoke(t, ledger, "api", post, anonymous, erasure)
+	// A body marked base64 that is not: a 400 problem, not a failed
+	// invocation (which API Gateway would answer 502); one that is, decoded.
+	notBase64 := event(t, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/licences", Resource: "/licences",
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}}, Body: "{not base64!", IsBase64Encoded: true,
+		RequestContext: events.APIGatewayProxyRequestContext{Identity: events.APIGatewayRequestIdentity{UserArn: clerk}}})
+	base64Body := event(t, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/licences", Resource: "/licences",
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}}, IsBase64Encoded: true,
+		Body:           base64.StdEncoding.EncodeToString([]byte(`{"firstName":"Bo","lastName":"Bloggs","email":"bo@example.com","telephone":"07700900123","postcode":"SW1A 1AA"}`)),
+		RequestContext: events.APIGatewayProxyRequestContext{Identity: events.APIGatewayRequestIdentity{UserArn: clerk}}})
+	got := invoke(t, ledger, "api", post, anonymous, erasure, notBase64, base64Body)
+	if res := response(t, got[3]); res.StatusCode != 400 || !strings.Contains(res.Body, "base64") || !strings.Contains(res.Body, "requestId") {
+		t.Errorf("a body that is not base64: %d %s, want a 400 problem", res.StatusCode, res.Body)
+	}
+	if res := response(t, got[4]); res.StatusCode != 201 {
+		t.Errorf("a base64 body: %d %s, want 201", res.StatusCode, res.Body)
+	}
 	res := response(t, got[0])
 	loc := res.MultiValueHeaders["Location"]
 	if res.StatusCode != 201 || len(loc) != 1 || !strings.HasPrefix(loc[0], "/licences/") || !strings.Contains(res.Body, clerk) {

@@ -332,10 +332,19 @@ func routes(c client) {
 	}
 	for name, q := range map[string]string{"limit 0": "?limit=0", "limit 101": "?limit=101", "limit x": "?limit=x", "limit 1.5": "?limit=1.5",
 		"forged cursor": "?next=bm9wZQ", "another licence's cursor": "?next=" + base64.RawURLEncoding.EncodeToString([]byte("AAAAAAAAAAAAAAAAAAAAAA.3")),
-		"a cursor with a sign": "?next=" + base64.RawURLEncoding.EncodeToString([]byte(id+".-1")), "a padded cursor": "?next=" + base64.RawURLEncoding.EncodeToString([]byte(id+".03"))} {
+		"a cursor with a sign": "?next=" + base64.RawURLEncoding.EncodeToString([]byte(id+".-1")), "a padded cursor": "?next=" + base64.RawURLEncoding.EncodeToString([]byte(id+".03")),
+		"a cursor past any version": "?next=" + base64.RawURLEncoding.EncodeToString([]byte(id+".2147483648")),
+		"a cursor past int64":       "?next=" + base64.RawURLEncoding.EncodeToString([]byte(id+".99999999999999999999"))} {
 		c.expect("history "+name, req{method: "GET", path: "/licences/" + id + "/history" + q}, 400)
 	}
 	c.expect("history unknown", req{method: "GET", path: "/licences/AAAAAAAAAAAAAAAAAAAAAA/history"}, 404)
+	// A well-formed cursor for a licence that never existed is still 404,
+	// not an empty page.
+	c.expect("history unknown from a cursor", req{method: "GET", path: "/licences/AAAAAAAAAAAAAAAAAAAAAA/history?next=" +
+		base64.RawURLEncoding.EncodeToString([]byte("AAAAAAAAAAAAAAAAAAAAAA.3"))}, 404)
+	// The highest version a cursor may name is served (an empty page).
+	c.expect("history at the last version", req{method: "GET", path: "/licences/" + id + "/history?next=" +
+		base64.RawURLEncoding.EncodeToString([]byte(id+".2147483647"))}, 200)
 
 	// Routing.
 	notAllowed := c.expect("wrong method", req{method: "PATCH", path: "/licences/" + id, header: jsonHeader, body: `{}`}, 405)

@@ -33,7 +33,7 @@ func parseCursor(id, c string) (int, bool) {
 	}
 	got, from, ok := strings.Cut(string(b), ".")
 	n, err := strconv.Atoi(from)
-	if !ok || got != id || err != nil || n < 0 || strconv.Itoa(n) != from {
+	if !ok || got != id || err != nil || n < 0 || n > licence.MaxVersion || strconv.Itoa(n) != from {
 		return 0, false
 	}
 	return n, true

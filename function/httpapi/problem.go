@@ -50,3 +50,12 @@ func retryAfter(seconds float64) string {
 	}
 	return strconv.Itoa(int(seconds + 0.999))
 }
+
+// UndecodableBody answers a request whose body its transport could not
+// decode (API Gateway's base64 that is not base64) with a 400 problem, as
+// the API answers any malformed body, instead of failing the invocation.
+func UndecodableBody() http.Handler {
+	return withRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusBadRequest, "the body is marked base64 but is not valid base64", nil)
+	}))
+}

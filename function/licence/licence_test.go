@@ -69,6 +69,20 @@ func TestInvisibleCharactersAreRefused(t *testing.T) {
 		{"firstName", func(a *Application) { a.FirstName = "123" }},
 		{"firstName", func(a *Application) { a.FirstName = "\u0301" }},
 		{"firstName", func(a *Application) { a.FirstName = string([]byte{0xff, 'J'}) }},
+		// Default-ignorable and blank-looking characters: Hangul fillers,
+		// the combining grapheme joiner, variation selectors, the braille
+		// blank, alone and inside names and an email's local part.
+		{"firstName", func(a *Application) { a.FirstName = "\u3164" }},
+		{"firstName", func(a *Application) { a.FirstName = "Jo\u115f" }},
+		{"firstName", func(a *Application) { a.FirstName = "J\uffa0o" }},
+		{"lastName", func(a *Application) { a.LastName = "Blo\u034fggs" }},
+		{"lastName", func(a *Application) { a.LastName = "Bloggs\ufe0f" }},
+		{"lastName", func(a *Application) { a.LastName = "Bloggs\U000E0100" }},
+		{"lastName", func(a *Application) { a.LastName = "\u2800" }},
+		{"email", func(a *Application) { a.Email = "jo\u3164@example.com" }},
+		{"email", func(a *Application) { a.Email = "jo\u2800@example.com" }},
+		{"email", func(a *Application) { a.Email = "j\u034fo@example.com" }},
+		{"email", func(a *Application) { a.Email = "jo\ufe0f@example.com" }},
 	} {
 		a := valid()
 		c.set(&a)

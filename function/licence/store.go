@@ -86,6 +86,9 @@ type HistoryPage struct {
 const (
 	DefaultHistoryLimit = 50
 	MaxHistoryLimit     = 100
+	// MaxVersion is the highest version a revision can have: versions
+	// count from 0, and the stores keep them as 32-bit integers.
+	MaxVersion = 1<<31 - 1
 )
 
 // Revision is one committed version of a licence: the state it left, the

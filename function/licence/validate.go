@@ -238,8 +238,10 @@ func normalisePostcode(s string) string {
 
 // checkText refuses text that does not mean what it shows: not UTF-8, or
 // holding control characters, format characters (bidirectional overrides,
-// zero-width characters, the byte order mark), private-use, surrogate or
-// unassigned code points, or line and paragraph separators.
+// zero-width characters, the byte order mark), other default-ignorable
+// characters (Hangul fillers, variation selectors), blank-looking symbols,
+// private-use, surrogate or unassigned code points, or line and paragraph
+// separators.
 func checkText(p *problems, field, s string) {
 	if !utf8.ValidString(s) {
 		p.add(field, "must be UTF-8 text")
@@ -261,6 +263,16 @@ func hidden(r rune) string {
 		return "a control character"
 	case unicode.Is(unicode.Cf, r):
 		return "a format character such as a bidirectional override or a zero-width character"
+	case unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector):
+		// Default-ignorable (Unicode's DerivedCoreProperties: the Hangul
+		// fillers, the combining grapheme joiner, variation selectors):
+		// rendered as nothing, so two texts that differ only by them look
+		// alike.
+		return "an invisible character"
+	case r == '\u2800':
+		// The braille pattern blank draws as a space but is a symbol: a
+		// name of it looks empty.
+		return "a blank-looking character"
 	case unicode.Is(unicode.Co, r):
 		return "a private-use character"
 	case unicode.Is(unicode.Cs, r) || r == utf8.RuneError:

@@ -55,7 +55,9 @@ func TestTheLedgerFunctionsIgnoreWhatACallerShadows(t *testing.T) {
 		`CREATE TEMP TABLE licence_history AS SELECT * FROM public.licence_history WHERE false`,
 		`CREATE TEMP TABLE ledger_tip (one boolean, seq bigint, hash bytea)`,
 		`INSERT INTO ledger_tip VALUES (true, 0, '')`,
-		`UPDATE licences SET doc = jsonb_set(doc, '{penaltyPoints}', '0') WHERE id = '` + l.ID + `'`,
+		// A points change as the domain writes one, sent by hand.
+		`UPDATE licences SET doc = jsonb_set(jsonb_set(doc, '{penaltyPoints}', '3'), '{lastEvent}',
+			'{"kind":"PenaltyPointsAdded","points":3,"reason":"by hand","at":"2026-12-01T09:00:00Z","actor":{"principal":"clerk"}}') WHERE id = '` + l.ID + `'`,
 	} {
 		if _, err := api.Exec(ctx, stmt); err != nil {
 			t.Fatalf("as licences_api, %s: %v", stmt, err)

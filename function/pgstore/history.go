@@ -28,8 +28,16 @@ func (s *Store) History(ctx context.Context, id string, from, limit int) (licenc
 		if err != nil {
 			return err
 		}
-		if len(revs) == 0 && from == 0 {
-			return licence.ErrNotFound
+		if len(revs) == 0 {
+			// Past the end, or no such licence: a cursor never makes an
+			// unknown licence look like one with an empty page.
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM licence_history WHERE licence_id = $1)`, id).Scan(&exists); err != nil {
+				return err
+			}
+			if from == 0 || !exists {
+				return licence.ErrNotFound
+			}
 		}
 		if len(revs) > limit {
 			revs, page.More = revs[:limit], true

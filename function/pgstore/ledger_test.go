@@ -185,8 +185,30 @@ func TestVerifyFindsEachTampering(t *testing.T) {
 				rehash,
 				`SET session_replication_role = origin`}
 		}, true, "", 0, 6, "the ledger ends at position 5"},
-		{"re-hashed rewrite after a digest", func(t *testing.T, d *db, a, b licence.Licence) []string {
+		// Replaying the events finds what re-hashing hides: the rewritten
+		// revision no longer follows from the one before it.
+		{"re-hashed rewrite", func(t *testing.T, d *db, a, b licence.Licence) []string {
 			return []string{`UPDATE licence_history SET doc = jsonb_set(doc, '{penaltyPoints}', '0') WHERE licence_id = '` + a.ID + `' AND version = 1`, rehash}
+		}, false, "a", 1, 0, "does not follow from the revision before"},
+		// A change that skipped its revision (the live row set behind the
+		// trigger), then a proper change on top: every hash holds, but
+		// the next revision does not follow from the one before.
+		{"a change with no revision, then one with", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			d.tamper(t, `SET session_replication_role = replica`,
+				`UPDATE licences SET doc = jsonb_set(doc, '{penaltyPoints}', '0') WHERE id = '`+a.ID+`'`,
+				`SET session_replication_role = origin`)
+			storetest.AddPoints(t, d.api, a.ID, 1, "after the silent change")
+			return nil
+		}, false, "a", 3, 0, "does not follow from the revision before"},
+		// Re-hashed with the events made to agree: only the digest kept
+		// outside can tell.
+		{"re-hashed rewrite of licence and event after a digest", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`UPDATE licence_history SET doc = jsonb_set(doc, '{penaltyPoints}', '4'), event = jsonb_set(event, '{points}', '4') WHERE licence_id = '` + a.ID + `' AND version = 1`,
+				`UPDATE licence_history SET doc = jsonb_set(doc, '{penaltyPoints}', '5') WHERE licence_id = '` + a.ID + `' AND version = 2`,
+				`SET session_replication_role = replica`,
+				`UPDATE licences SET doc = jsonb_set(doc, '{penaltyPoints}', '5') WHERE id = '` + a.ID + `'`,
+				`SET session_replication_role = origin`,
+				rehash}
 		}, true, "", 0, 6, "differs from the digest"},
 		{"tampered erased revision", func(t *testing.T, d *db, a, b licence.Licence) []string {
 			if _, err := d.eraser.Erase(context.Background(), b.ID, licence.Erasure{At: at, Actor: storetest.Officer}); err != nil {

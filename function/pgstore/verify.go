@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/privateledger/licences/function/licence"
 )
 
 // BrokenLink is the first place the ledger does not hold: a licence's
@@ -151,6 +153,7 @@ func verifyChains(ctx context.Context, q Querier, rep *Report) error {
 		lastHash []byte
 		wantVer  int
 		deleted  bool
+		replay   replayer
 	)
 	for rows.Next() {
 		var r historyRow
@@ -159,7 +162,7 @@ func verifyChains(ctx context.Context, q Querier, rep *Report) error {
 			return fmt.Errorf("read history: %w", err)
 		}
 		if r.id != lastID {
-			lastID, lastHash, wantVer, deleted = r.id, []byte{}, 0, false
+			lastID, lastHash, wantVer, deleted, replay = r.id, []byte{}, 0, false, replayer{}
 			rep.Licences++
 			if r.live {
 				rep.Live++
@@ -180,6 +183,9 @@ func verifyChains(ctx context.Context, q Querier, rep *Report) error {
 		if reason := r.checkHash(); reason != "" {
 			return broken("%s", reason)
 		}
+		if reason := replay.next(r); reason != "" {
+			return broken("%s", reason)
+		}
 		isDeletion := r.doc == nil && !r.erased
 		if r.head {
 			if reason := r.checkPresent(isDeletion); reason != "" {
@@ -193,6 +199,56 @@ func verifyChains(ctx context.Context, q Querier, rep *Report) error {
 		lastHash, wantVer, deleted = r.hash, r.version+1, isDeletion
 	}
 	return rows.Err()
+}
+
+// replayer replays one licence's history by the domain's rules
+// (licence.Follows): each formula-2 revision's licence must be the one
+// before it with the revision's event applied, so a change written behind
+// the domain's back (the live row changed with no revision, then a
+// revision built on it) shows even where every hash holds. Erased
+// revisions hold nothing to replay: the replay stops there.
+type replayer struct {
+	prev    *licence.Licence
+	stopped bool
+}
+
+// next takes the chain's next revision; "" when it follows.
+func (p *replayer) next(r historyRow) string {
+	if p.stopped {
+		return ""
+	}
+	if r.erased || r.doc == nil && r.event == nil {
+		p.stopped = true
+		return ""
+	}
+	var cur licence.Licence
+	if r.doc != nil {
+		if err := json.Unmarshal([]byte(*r.doc), &cur); err != nil {
+			return "its licence is not a licence: " + err.Error()
+		}
+	}
+	if r.formula != 2 {
+		// Formula 1 kept no event beside the licence: the replay starts
+		// from it.
+		p.prev = &cur
+		return ""
+	}
+	var ev licence.Event
+	if err := json.Unmarshal([]byte(*r.event), &ev); err != nil {
+		return "its event is not an event: " + err.Error()
+	}
+	if r.doc == nil {
+		if ev.Kind != licence.Deleted {
+			return fmt.Sprintf("it holds no licence, but its event is %s, not a deletion", ev.Kind)
+		}
+		p.stopped = true
+		return ""
+	}
+	if err := licence.Follows(p.prev, cur, ev); err != nil {
+		return "it does not follow from the revision before it: " + err.Error()
+	}
+	p.prev = &cur
+	return ""
 }
 
 // checkHash recomputes the revision's hash; "" when it matches.

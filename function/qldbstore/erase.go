@@ -101,19 +101,57 @@ func (s *Store) recordErasure(ctx context.Context, id string, e licence.Erasure)
 }
 
 // redact asks QLDB to redact one revision and records, in the same
-// transaction, that the erasure has got this far.
+// transaction, that the erasure has got this far. It reads the record
+// first, in that transaction: where another erasure of the licence has
+// already asked for this revision (they race; QLDB's optimistic
+// concurrency makes one of them retry on the record), it asks nothing,
+// since QLDB refuses a second redaction of a revision with
+// BadRequestException.
 func (s *Store) redact(ctx context.Context, id, tableID string, rr revisionRow, rec erasure) error {
-	rec.Through = rr.Metadata.Version
 	_, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
+		del, err := deletionOf(txn, id)
+		if err != nil {
+			return nil, err
+		}
+		next := rec
+		if del != nil && del.Erasure != nil {
+			if del.Erasure.Through >= rr.Metadata.Version {
+				return nil, nil
+			}
+			next = *del.Erasure
+		}
+		next.Through = rr.Metadata.Version
 		if _, err := txn.Execute(stmtRedact, rr.BlockAddress, tableID, id); err != nil {
 			return nil, err
 		}
-		return txn.Execute(stmtRecordEras, rec, id)
+		return txn.Execute(stmtRecordEras, next, id)
 	})
 	if err != nil {
+		// Another erasure may have asked for this revision between this
+		// transaction's read and its redaction, which QLDB then refuses:
+		// if the record says so, the revision is on its way out.
+		if done, rerr := s.redactedThrough(ctx, id, rr.Metadata.Version); rerr == nil && done {
+			return nil
+		}
 		return fmt.Errorf("redact version %d of %s: %w", rr.Metadata.Version, id, err)
 	}
 	return nil
+}
+
+// redactedThrough reports whether the licence's erasure record says its
+// revisions up to version have been asked to be redacted.
+func (s *Store) redactedThrough(ctx context.Context, id string, version int) (bool, error) {
+	out, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
+		del, err := deletionOf(txn, id)
+		if err != nil {
+			return false, err
+		}
+		return del != nil && del.Erasure != nil && del.Erasure.Through >= version, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return out.(bool), nil
 }
 
 // licenceTableID is the licence table's id, which REDACT_REVISION names:

@@ -77,8 +77,16 @@ func (s *Store) History(ctx context.Context, id string, from, limit int) (licenc
 		if err != nil {
 			return nil, err
 		}
-		if len(rows) == 0 && from == 0 {
-			return nil, licence.ErrNotFound
+		if len(rows) == 0 {
+			// Past the end, or no such licence: a cursor never makes an
+			// unknown licence look like one with an empty page.
+			first, err := revisions(txn, id, 0, 0)
+			if err != nil {
+				return nil, err
+			}
+			if from == 0 || len(first) == 0 {
+				return nil, licence.ErrNotFound
+			}
 		}
 		del, err := deletionOf(txn, id)
 		if err != nil {

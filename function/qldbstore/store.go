@@ -168,7 +168,16 @@ func (s *Store) Create(ctx context.Context, l licence.Licence, key licence.Idemp
 		if err != nil {
 			return nil, err
 		}
-		if found {
+		switch {
+		// A create with the same key may have committed between the two
+		// reads (a transaction that ends without committing is never
+		// checked for conflicts): the licence holding the email is then
+		// that create's, and this one is its replay or reuses its key.
+		case found && key.Key != "" && existing.Doc.IdempotencyKey == key.Key && existing.Doc.RequestHash == key.RequestHash:
+			return result{existing.Doc.licence(existing.DocID), true}, nil
+		case found && key.Key != "" && existing.Doc.IdempotencyKey == key.Key:
+			return nil, licence.ErrKeyReused
+		case found:
 			return nil, licence.ErrEmailTaken
 		}
 		var inserted struct {

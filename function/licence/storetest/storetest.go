@@ -65,7 +65,7 @@ func Walk(t testing.TB, s licence.Store, id string, limit int) []licence.Revisio
 	t.Helper()
 	var all []licence.Revision
 	for from := 0; ; {
-		page, err := s.History(context.Background(), id, from, limit)
+		page, err := history(s, id, from, limit)
 		if err != nil {
 			t.Fatalf("history of %s from %d: %v", id, from, err)
 		}
@@ -77,6 +77,45 @@ func Walk(t testing.TB, s licence.Store, id string, limit int) []licence.Revisio
 			return all
 		}
 		from = page.Revisions[len(page.Revisions)-1].Version + 1
+	}
+}
+
+// attempts bounds how often the suite asks again after an answer of
+// "unavailable", as a client does after a 503.
+const attempts = 50
+
+// history reads a page, asking again while the store answers unavailable:
+// reading is safe to repeat.
+func history(s licence.Store, id string, from, limit int) (licence.HistoryPage, error) {
+	for attempt := 0; ; attempt++ {
+		page, err := s.History(context.Background(), id, from, limit)
+		if err == nil || !unavailable(err) || attempt == attempts {
+			return page, err
+		}
+	}
+}
+
+// addPointsAt changes the points of the licence with id, whose next
+// revision is version, as a careful client does under outages: an answer
+// of "unavailable" may come after the change committed (a connection lost
+// during the commit), so before sending it again the client reads whether
+// that revision exists.
+func addPointsAt(t testing.TB, s licence.Store, id string, version, points int, reason string) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		_, err := s.Update(context.Background(), id, func(l *licence.Licence) {
+			l.ChangePoints(licence.PointsChange{Points: points, Reason: reason}, At, Clerk)
+		})
+		if err == nil {
+			return
+		}
+		if !unavailable(err) || attempt == attempts {
+			t.Fatalf("add points to %s: %v", id, err)
+		}
+		page, herr := history(s, id, version, 1)
+		if herr == nil && len(page.Revisions) == 1 {
+			return // it committed before the answer was lost
+		}
 	}
 }
 
@@ -101,10 +140,12 @@ func Run(t *testing.T, open func(t *testing.T) Subject) {
 		{"Errors", Errors},
 		{"RetriedCreate", RetriedCreate},
 		{"KeyReusedConcurrently", KeyReusedConcurrently},
+		{"IdempotentCreatesRace", IdempotentCreatesRace},
 		{"CreateRacesDelete", CreateRacesDelete},
 		{"ConcurrentPoints", func(t *testing.T, s Subject) { ConcurrentPoints(t, s.Store) }},
 		{"LongHistory", LongHistory},
 		{"Erasure", Erasure},
+		{"RacingErasures", RacingErasures},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
@@ -187,10 +228,11 @@ func Errors(t *testing.T, sub Subject) {
 	}
 	const missing = "AAAAAAAAAAAAAAAAAAAAAA"
 	for name, err := range map[string]error{
-		"get":     func() error { _, err := s.Get(ctx, missing); return err }(),
-		"update":  func() error { _, err := s.Update(ctx, missing, func(*licence.Licence) {}); return err }(),
-		"delete":  s.Delete(ctx, missing, licence.Deletion(At, Clerk)),
-		"history": func() error { _, err := s.History(ctx, missing, 0, 10); return err }(),
+		"get":                   func() error { _, err := s.Get(ctx, missing); return err }(),
+		"update":                func() error { _, err := s.Update(ctx, missing, func(*licence.Licence) {}); return err }(),
+		"delete":                s.Delete(ctx, missing, licence.Deletion(At, Clerk)),
+		"history":               func() error { _, err := s.History(ctx, missing, 0, 10); return err }(),
+		"history from a cursor": func() error { _, err := s.History(ctx, missing, 5, 10); return err }(),
 		"erase": func() error {
 			_, err := sub.Eraser.Erase(ctx, missing, licence.Erasure{At: At, Actor: Officer})
 			return err
@@ -259,6 +301,67 @@ func KeyReusedConcurrently(t *testing.T, sub Subject) {
 	}
 	if created != 1 || refused != n-1 || len(ids) != 1 {
 		t.Errorf("%d created, %d refused, %d new licences; want 1, %d, 1", created, refused, len(ids), n-1)
+	}
+}
+
+// IdempotentCreatesRace: 32 creates racing with one key and one body make
+// one licence, and every one answers it (the rest as replays); 32 racing
+// with one key and one email but different bodies make one, and the rest
+// are refused as a reused key, never as a taken email.
+func IdempotentCreatesRace(t *testing.T, sub Subject) {
+	const n = 32
+	race := func(email string, app func(i int) licence.Application, request func(i int) string) (ids map[string]int, replays int, errs []error) {
+		var (
+			mu sync.Mutex
+			wg sync.WaitGroup
+		)
+		ids = map[string]int{}
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for attempt := 0; ; attempt++ {
+					l, replayed, err := sub.Store.Create(context.Background(), licence.New("", app(i), At, Clerk), Key("same-"+email, request(i)))
+					if unavailable(err) && attempt < 50 {
+						continue
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, err)
+						return
+					}
+					ids[l.ID]++
+					if replayed {
+						replays++
+					}
+					return
+				}
+			}()
+		}
+		wg.Wait()
+		return ids, replays, errs
+	}
+	ids, replays, errs := race("same@example.com", func(int) licence.Application { return Application("same@example.com") },
+		func(int) string { return "same@example.com" })
+	if len(errs) != 0 || len(ids) != 1 || replays != n-1 {
+		t.Errorf("one key, one body: licences %v, %d replays, errors %v; want one licence, %d replays, no errors", ids, replays, errs, n-1)
+	}
+	ids, _, errs = race("bodies@example.com", func(i int) licence.Application {
+		a := Application("bodies@example.com")
+		a.FirstName = fmt.Sprintf("Racer%c", 'A'+i)
+		return a
+	}, func(i int) string { return fmt.Sprintf("bodies@example.com, Racer%c", 'A'+i) })
+	reused := 0
+	for _, err := range errs {
+		if errors.Is(err, licence.ErrKeyReused) {
+			reused++
+		} else {
+			t.Errorf("one key, other bodies: %v, want ErrKeyReused", err)
+		}
+	}
+	if len(ids) != 1 || reused != n-1 {
+		t.Errorf("one key, other bodies: licences %v, %d refused as a reused key; want one licence, %d", ids, reused, n-1)
 	}
 }
 
@@ -361,7 +464,7 @@ func LongHistory(t *testing.T, sub Subject) {
 		if i%2 == 1 {
 			points = -1
 		}
-		AddPoints(t, s, l.ID, points, fmt.Sprintf("change %d", i))
+		addPointsAt(t, s, l.ID, i+1, points, fmt.Sprintf("change %d", i))
 	}
 	last := sub.StoredBytes(t, l.ID)
 	t.Logf("stored licence: %d bytes after creation, %d after %d changes (bound %d)", first, last, changes, licence.MaxDocumentBytes)
@@ -379,25 +482,57 @@ func LongHistory(t *testing.T, sub Subject) {
 			}
 		}
 	}
-	page, err := s.History(context.Background(), l.ID, changes-1, licence.MaxHistoryLimit)
+	page, err := history(s, l.ID, changes-1, licence.MaxHistoryLimit)
 	if err != nil || len(page.Revisions) != 2 || page.More {
 		t.Errorf("the last page: %d revisions, more %v, %v; want 2 and no more", len(page.Revisions), page.More, err)
 	}
-	page, err = s.History(context.Background(), l.ID, changes+1, licence.MaxHistoryLimit)
+	page, err = history(s, l.ID, changes+1, licence.MaxHistoryLimit)
 	if err != nil || len(page.Revisions) != 0 || page.More {
 		t.Errorf("past the end: %d revisions, more %v, %v; want none", len(page.Revisions), page.More, err)
 	}
 	for i, big := range Largest() {
-		stored, _, err := s.Create(context.Background(), big, licence.IdempotencyKey{Key: strings.Repeat("k", 255), RequestHash: strings.Repeat("h", 64)})
+		// Made as the domain makes it: created, then its points changed
+		// with the longest reason, so its history replays. With its
+		// idempotency key the create is safe to send again.
+		made := big
+		made.PenaltyPoints, made.LastEvent = 0, &licence.Event{Kind: licence.Created, At: big.LastEvent.At, Actor: big.LastEvent.Actor}
+		var stored licence.Licence
+		var err error
+		for attempt := 0; attempt == 0 || unavailable(err) && attempt <= attempts; attempt++ {
+			stored, _, err = s.Create(context.Background(), made, licence.IdempotencyKey{Key: strings.Repeat("k", 255), RequestHash: strings.Repeat("h", 64)})
+		}
 		if err != nil {
 			t.Fatalf("largest licence %d: %v", i, err)
+		}
+		change := *big.LastEvent
+		for attempt := 0; ; attempt++ {
+			_, err := s.Update(context.Background(), stored.ID, func(l *licence.Licence) {
+				l.ChangePoints(licence.PointsChange{Points: big.PenaltyPoints, Reason: change.Reason}, change.At, change.Actor)
+			})
+			if err == nil {
+				break
+			}
+			if !unavailable(err) || attempt == attempts {
+				t.Fatalf("largest licence %d's points: %v", i, err)
+			}
+			if page, herr := history(s, stored.ID, 1, 1); herr == nil && len(page.Revisions) == 1 {
+				break
+			}
 		}
 		size := sub.StoredBytes(t, stored.ID)
 		t.Logf("largest licence %d: %d bytes stored (bound %d)", i, size, licence.MaxDocumentBytes)
 		if size > licence.MaxDocumentBytes {
 			t.Errorf("largest licence %d is stored in %d bytes, over the bound of %d", i, size, licence.MaxDocumentBytes)
 		}
-		if err := s.Delete(context.Background(), stored.ID, licence.Deletion(At, Clerk)); err != nil {
+		// A delete answered unavailable may have committed: asked again,
+		// the licence is then gone.
+		err = s.Delete(context.Background(), stored.ID, licence.Deletion(At, Clerk))
+		for attempt := 0; unavailable(err) && attempt < attempts; attempt++ {
+			if err = s.Delete(context.Background(), stored.ID, licence.Deletion(At, Clerk)); errors.Is(err, licence.ErrNotFound) {
+				err = nil
+			}
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -476,6 +611,48 @@ func Erasure(t *testing.T, sub Subject) {
 
 // eraseUntilDone erases, lets the ledger settle, and erases again until
 // nothing is pending.
+// RacingErasures: several erasures of one deleted licence at once each
+// answer as an erasure does (done or pending, never an error), all record
+// the first erasure, and the licence ends erased.
+func RacingErasures(t *testing.T, sub Subject) {
+	s, ctx := sub.Store, context.Background()
+	l := Create(t, s, "race-erase@example.com", "")
+	for i := range 3 {
+		AddPoints(t, s, l.ID, 1, fmt.Sprintf("reason %d", i))
+	}
+	if err := s.Delete(ctx, l.ID, licence.Deletion(At.Add(time.Hour), Clerk)); err != nil {
+		t.Fatal(err)
+	}
+	const racers = 4
+	results := make([]licence.ErasureResult, racers)
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = sub.Eraser.Erase(ctx, l.ID, licence.Erasure{At: At.Add(time.Duration(48+i) * time.Hour), Actor: Officer})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && !unavailable(err) {
+			t.Errorf("racing erasure %d: %v, want it answered as an erasure", i, err)
+		}
+	}
+	first := eraseUntilDone(t, sub, l.ID, licence.Erasure{At: At.Add(72 * time.Hour), Actor: Clerk})
+	for i, r := range results {
+		if errs[i] == nil && !r.Erasure.At.Equal(first.Erasure.At) {
+			t.Errorf("racing erasure %d recorded %v, the ledger %v: want one erasure", i, r.Erasure.At, first.Erasure.At)
+		}
+	}
+	for _, rev := range Walk(t, s, l.ID, 2) {
+		if rev.Licence != nil {
+			t.Errorf("revision %d still holds %+v after the erasures", rev.Version, rev.Licence)
+		}
+	}
+}
+
 func eraseUntilDone(t *testing.T, sub Subject, id string, e licence.Erasure) licence.ErasureResult {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
