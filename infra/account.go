@@ -45,7 +45,9 @@ func (a Account) endpointService(service string) pulumi.StringOutput {
 // answer, not an error.
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoles.html
 func findAccountRole(ctx *pulumi.Context, name string, opt pulumi.InvokeOption) (AccountRole, error) {
-	regex := "^" + regexp.QuoteMeta(name) + "$"
+	// The regex narrows the listing (the provider matches it anywhere in a
+	// name); the role is the one whose name is exactly name.
+	regex := regexp.QuoteMeta(name)
 	found, err := iam.GetRoles(ctx, &iam.GetRolesArgs{NameRegex: &regex}, opt)
 	if err != nil {
 		return AccountRole{}, fmt.Errorf("look for api gateway's account role %s: %w", name, err)

@@ -53,7 +53,7 @@ func TestAFreshAccountCanDeployAnyStageAlone(t *testing.T) {
 // text is not it.
 //
 // Mutant: api.go `roleOpts = append(roleOpts, pulumi.Import(pulumi.ID(args.AccountRole.Name)))` -> `roleOpts = append(roleOpts)`
-// Mutant: account.go `regex := "^" + regexp.QuoteMeta(name) + "$"` -> `regex := regexp.QuoteMeta(name)`
+// Mutant: account.go `Exists: slices.Contains(found.Names, name)}, nil` -> `Exists: slices.Contains(found.Names, name) || len(found.Names) > 0}, nil`
 // Mutant: names.go `return n.project + "-apigateway-cloudwatch-" + n.region` -> `return n.prefix() + "-apigateway-cloudwatch-" + n.region`
 func TestAStageAdoptsTheAccountRoleItFinds(t *testing.T) {
 	const name = "licences-apigateway-cloudwatch-eu-west-2"
