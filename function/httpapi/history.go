@@ -25,9 +25,10 @@ func cursor(id string, from int) string {
 }
 
 // parseCursor returns the version a cursor for the licence with id starts
-// at.
+// at. It takes only what cursor writes: the strict encoding (no stray
+// bits), a version from 0 to licence.MaxVersion without sign or padding.
 func parseCursor(id, c string) (int, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(c)
 	if err != nil {
 		return 0, false
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 var (
@@ -217,4 +218,39 @@ func TestActorOf(t *testing.T) {
 	if _, err := LocalActor("jo bloggs"); err == nil {
 		t.Error("a local actor with a space was accepted")
 	}
+}
+
+// Every default-ignorable code point (as defaultIgnorable derives them;
+// several thousand) is refused in a name and in an email's local part, and
+// the derivation holds the ones Unicode lists by hand.
+func TestEveryDefaultIgnorableCodePointIsRefused(t *testing.T) {
+	n := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !defaultIgnorable(r) {
+			continue
+		}
+		n++
+		a := valid()
+		a.FirstName = "Jo" + string(r)
+		var ve *ValidationError
+		if err := a.Validate(); !errors.As(err, &ve) || ve.Fields[0].Field != "firstName" {
+			t.Errorf("U+%04X in a name: %v, want it refused", r, err)
+		}
+		a = valid()
+		a.Email = "jo" + string(r) + "@example.com"
+		if err := a.Validate(); !errors.As(err, &ve) || ve.Fields[0].Field != "email" {
+			t.Errorf("U+%04X in an email: %v, want it refused", r, err)
+		}
+	}
+	for _, r := range []rune{0x00AD, 0x034F, 0x115F, 0x1160, 0x17B4, 0x180B, 0x200B, 0x2060, 0x3164, 0xFE00, 0xFE0F, 0xFEFF, 0xFFA0, 0x1D173, 0xE0001, 0xE0100, 0xE0FFF} {
+		if !defaultIgnorable(r) {
+			t.Errorf("U+%04X is Default_Ignorable_Code_Point in DerivedCoreProperties.txt, not in the derivation", r)
+		}
+	}
+	for _, r := range []rune{' ', 0x0600, 0x110BD} { // White_Space; Prepended_Concatenation_Mark
+		if defaultIgnorable(r) {
+			t.Errorf("U+%04X is not default-ignorable", r)
+		}
+	}
+	t.Logf("%d default-ignorable code points, each refused", n)
 }

@@ -263,11 +263,10 @@ func hidden(r rune) string {
 		return "a control character"
 	case unicode.Is(unicode.Cf, r):
 		return "a format character such as a bidirectional override or a zero-width character"
-	case unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector):
-		// Default-ignorable (Unicode's DerivedCoreProperties: the Hangul
-		// fillers, the combining grapheme joiner, variation selectors):
-		// rendered as nothing, so two texts that differ only by them look
-		// alike.
+	case defaultIgnorable(r):
+		// Rendered as nothing (the Hangul fillers, the combining grapheme
+		// joiner, variation selectors), so two texts that differ only by
+		// them look alike.
 		return "an invisible character"
 	case r == '\u2800':
 		// The braille pattern blank draws as a space but is a symbol: a
@@ -283,6 +282,16 @@ func hidden(r rune) string {
 		return "an unassigned character"
 	}
 	return ""
+}
+
+// defaultIgnorable is Unicode's Default_Ignorable_Code_Point, derived as
+// UAX #44 defines it (DerivedCoreProperties.txt) from the standard
+// library's tables: Other_Default_Ignorable_Code_Point, Cf and
+// Variation_Selector, less White_Space and Prepended_Concatenation_Mark.
+// (Cf's own stay refused as format characters, above.)
+func defaultIgnorable(r rune) bool {
+	return unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Cf, unicode.Variation_Selector) &&
+		!unicode.In(r, unicode.White_Space, unicode.Prepended_Concatenation_Mark)
 }
 
 func checkName(p *problems, field, v string) {

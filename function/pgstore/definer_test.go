@@ -37,21 +37,27 @@ func (d *db) asRole(t *testing.T, role string) *pgx.Conn {
 	return connect(t, strings.Replace(d.ownerURL, "postgres@", role+"@", 1))
 }
 
-// Even where a role could create temporary tables (a database whose
-// privileges were loosened behind the migration's back), the SECURITY
-// DEFINER functions ignore them: they search pg_temp last and name every
-// table with its schema. The API's user shadowing the history and the
+// Even where a role could create temporary tables and functions (a
+// database whose privileges were loosened behind the migration's back),
+// the SECURITY DEFINER functions ignore them: their search_path is the
+// catalog, pg_temp last, and they name every table with its schema. The API's user shadowing the history and the
 // ledger's tip still writes its revision to the ledger; the eraser's user
 // shadowing the live licences still cannot erase a live licence's history.
 func TestTheLedgerFunctionsIgnoreWhatACallerShadows(t *testing.T) {
 	ctx := context.Background()
 	d := newDB(t)
 	l := create(t, d.api, "shadow@example.com", "")
-	d.tamper(t, `GRANT TEMPORARY ON DATABASE `+pgx.Identifier{d.databaseName(t)}.Sanitize()+` TO licences_api, licences_eraser`)
+	d.tamper(t, `GRANT TEMPORARY ON DATABASE `+pgx.Identifier{d.databaseName(t)}.Sanitize()+` TO licences_api, licences_eraser`,
+		`GRANT CREATE ON SCHEMA public TO licences_api`)
 	before := d.verify(t, nil)
 
 	api := d.asRole(t, "licences_api")
 	for _, stmt := range []string{
+		// Functions the trigger calls, in a schema the caller can create
+		// in and puts first: a forged time and transaction id.
+		`SET search_path = public, pg_catalog`,
+		`CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE sql AS $$ SELECT '2000-01-01T00:00:00Z'::timestamptz $$`,
+		`CREATE FUNCTION public.txid_current() RETURNS bigint LANGUAGE sql AS 'SELECT 42::bigint'`,
 		`CREATE TEMP TABLE licence_history AS SELECT * FROM public.licence_history WHERE false`,
 		`CREATE TEMP TABLE ledger_tip (one boolean, seq bigint, hash bytea)`,
 		`INSERT INTO ledger_tip VALUES (true, 0, '')`,
@@ -66,6 +72,10 @@ func TestTheLedgerFunctionsIgnoreWhatACallerShadows(t *testing.T) {
 	var shadowed int
 	if err := api.QueryRow(ctx, `SELECT count(*) FROM pg_temp.licence_history`).Scan(&shadowed); err != nil || shadowed != 0 {
 		t.Errorf("the shadow history holds %d revisions (%v), want none", shadowed, err)
+	}
+	var forged int
+	if err := d.owner.QueryRow(ctx, `SELECT count(*) FROM licence_history WHERE tx_id = 42 OR tx_time < '2001-01-01'`).Scan(&forged); err != nil || forged != 0 {
+		t.Errorf("%d revisions with the caller's time or transaction id (%v), want none", forged, err)
 	}
 	after := d.verify(t, nil)
 	if after.Broken != nil || after.Revisions != before.Revisions+1 || after.Digest.Seq != before.Digest.Seq+1 {
