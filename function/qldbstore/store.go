@@ -147,37 +147,30 @@ func one(txn qldbdriver.Transaction, out any, statement string, params ...any) (
 // select by email and an insert.
 func (s *Store) Create(ctx context.Context, l licence.Licence, key licence.IdempotencyKey) (licence.Licence, bool, error) {
 	doc := toDocument(l, key)
-	type result struct {
-		l        licence.Licence
-		replayed bool
-	}
 	out, err := s.execute(ctx, func(txn qldbdriver.Transaction) (any, error) {
 		var existing row
 		if key.Key != "" {
 			found, err := one(txn, &existing, stmtByKey, key.Key)
-			switch {
-			case err != nil:
+			if err != nil {
 				return nil, err
-			case found && existing.Doc.RequestHash != key.RequestHash:
-				return nil, licence.ErrKeyReused
-			case found:
-				return result{existing.Doc.licence(existing.DocID), true}, nil
+			}
+			if found {
+				return replayOrReused(existing, key)
 			}
 		}
 		found, err := one(txn, &existing, stmtByEmail, doc.Email)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		// A create with the same key may have committed between the two
-		// reads (a transaction that ends without committing is never
-		// checked for conflicts): the licence holding the email is then
-		// that create's, and this one is its replay or reuses its key.
-		case found && key.Key != "" && existing.Doc.IdempotencyKey == key.Key && existing.Doc.RequestHash == key.RequestHash:
-			return result{existing.Doc.licence(existing.DocID), true}, nil
-		case found && key.Key != "" && existing.Doc.IdempotencyKey == key.Key:
-			return nil, licence.ErrKeyReused
-		case found:
+		if found {
+			// A create with the same key may have committed between the
+			// two reads (a transaction that ends without committing is
+			// never checked for conflicts): the licence holding the email
+			// is then that create's, and this one is its replay or reuses
+			// its key.
+			if key.Key != "" && existing.Doc.IdempotencyKey == key.Key {
+				return replayOrReused(existing, key)
+			}
 			return nil, licence.ErrEmailTaken
 		}
 		var inserted struct {
@@ -186,13 +179,28 @@ func (s *Store) Create(ctx context.Context, l licence.Licence, key licence.Idemp
 		if found, err := one(txn, &inserted, stmtInsert, doc); err != nil || !found {
 			return nil, errors.Join(errors.New("insert returned no document id"), err)
 		}
-		return result{doc.licence(inserted.DocumentID), false}, nil
+		return created{doc.licence(inserted.DocumentID), false}, nil
 	})
 	if err != nil {
 		return licence.Licence{}, false, err
 	}
-	r := out.(result)
+	r := out.(created)
 	return r.l, r.replayed, nil
+}
+
+// created is what a create made or found.
+type created struct {
+	l        licence.Licence
+	replayed bool
+}
+
+// replayOrReused answers a create whose key existing holds: its replay for
+// the same request, ErrKeyReused for another.
+func replayOrReused(existing row, key licence.IdempotencyKey) (any, error) {
+	if existing.Doc.RequestHash != key.RequestHash {
+		return nil, licence.ErrKeyReused
+	}
+	return created{existing.Doc.licence(existing.DocID), true}, nil
 }
 
 // byID reads the licence document with id, or fails with ErrNotFound.
