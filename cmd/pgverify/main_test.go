@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,16 +35,24 @@ func TestVerifyWritesAndChecksDigests(t *testing.T) {
 			}
 		}
 	}
-	const doc = `{"email":"a@example.com","penaltyPoints":%d,"lastEvent":{"kind":"PenaltyPointsAdded","actor":{"principal":"operator"}}}`
-	exec(`INSERT INTO licences (id, email, doc) VALUES ('AAAAAAAAAAAAAAAAAAAAAA', 'a@example.com', '`+strings.Replace(doc, "%d", "0", 1)+`')`,
-		`UPDATE licences SET doc = '`+strings.Replace(doc, "%d", "3", 1)+`'`)
+	// Licences as the domain writes them: made, then points added, so the
+	// history replays.
+	doc := func(points int, event string) string {
+		return fmt.Sprintf(`{"email":"a@example.com","penaltyPoints":%d,"lastEvent":%s}`, points, event)
+	}
+	const made = `{"kind":"LicenceCreated","actor":{"principal":"operator"}}`
+	added := func(n int) string {
+		return fmt.Sprintf(`{"kind":"PenaltyPointsAdded","points":%d,"actor":{"principal":"operator"}}`, n)
+	}
+	exec(`INSERT INTO licences (id, email, doc) VALUES ('AAAAAAAAAAAAAAAAAAAAAA', 'a@example.com', '`+doc(0, made)+`')`,
+		`UPDATE licences SET doc = '`+doc(3, added(3))+`'`)
 
 	digest := filepath.Join(t.TempDir(), "digest.json")
 	var out, errOut bytes.Buffer
 	if code := run(ctx, []string{"-digest-out", digest}, s.URL, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok: 2 revisions (0 redacted)") || !strings.Contains(out.String(), "position 2") {
 		t.Fatalf("intact: exit %d, %q %q", code, out.String(), errOut.String())
 	}
-	exec(`UPDATE licences SET doc = '` + strings.Replace(doc, "%d", "5", 1) + `'`)
+	exec(`UPDATE licences SET doc = '` + doc(5, added(2)) + `'`)
 	out.Reset()
 	if code := run(ctx, []string{"-digest", digest}, s.URL, &out, &errOut); code != 0 || !strings.Contains(out.String(), "matches the digest") {
 		t.Fatalf("written on since the digest: exit %d, %q %q", code, out.String(), errOut.String())
