@@ -194,8 +194,7 @@ func (s *Server) functionConcurrency(w http.ResponseWriter, region, name string)
 	s.mu.Unlock()
 	switch {
 	case !ok:
-		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException",
-			fmt.Sprintf("Function not found: arn:aws:lambda:%s:123456789012:function:%s", region, name))
+		functionNotFound(w, region, name)
 	case n == 0:
 		writeJSON(w, http.StatusOK, map[string]any{})
 	default:
@@ -233,8 +232,7 @@ func (s *Server) functionConfiguration(w http.ResponseWriter, region, name strin
 	}
 	s.mu.Unlock()
 	if !exists {
-		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException",
-			fmt.Sprintf("Function not found: arn:aws:lambda:%s:123456789012:function:%s", region, name))
+		functionNotFound(w, region, name)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -267,8 +265,7 @@ func (s *Server) invoke(w http.ResponseWriter, region, name string) {
 	s.mu.Unlock()
 	switch {
 	case !exists:
-		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException",
-			fmt.Sprintf("Function not found: arn:aws:lambda:%s:123456789012:function:%s", region, name))
+		functionNotFound(w, region, name)
 	case st == "Inactive":
 		lambdaError(w, http.StatusBadGateway, "ResourceNotReadyException",
 			"The function is inactive and its VPC connection is no longer available. Wait for the VPC connection to reestablish and try again.")
@@ -280,6 +277,13 @@ func (s *Server) invoke(w http.ResponseWriter, region, name string) {
 	default:
 		refuse(w, http.StatusNotImplemented, fmt.Sprintf("awsapi: the stand-in runs no function code; %s is %s", name, st))
 	}
+}
+
+// functionNotFound is Lambda's answer about a function that does not
+// exist: 404 ResourceNotFoundException (each operation's Errors section).
+func functionNotFound(w http.ResponseWriter, region, name string) {
+	lambdaError(w, http.StatusNotFound, "ResourceNotFoundException",
+		fmt.Sprintf("Function not found: arn:aws:lambda:%s:123456789012:function:%s", region, name))
 }
 
 // lambdaDenied is Lambda's answer to a caller IAM does not allow: 403
