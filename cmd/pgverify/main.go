@@ -66,8 +66,8 @@ func run(ctx context.Context, args []string, url string, stdout, stderr io.Write
 		fmt.Fprintf(stdout, "BROKEN after %d good revisions: %v\n", rep.Revisions, rep.Broken)
 		return 1
 	}
-	fmt.Fprintf(stdout, "ok: %d revisions (%d redacted) of %d licences (%d live), every chain holds; the ledger is at position %d\n",
-		rep.Revisions, rep.Redacted, rep.Licences, rep.Live, rep.Digest.Seq)
+	fmt.Fprintf(stdout, "ok: %d revisions (%d redacted) of %d licences (%d live), %d erasure%s, every chain holds; the ledger is at position %d\n",
+		rep.Revisions, rep.Redacted, rep.Licences, rep.Live, rep.Erasures, plural(rep.Erasures), rep.Digest.Seq)
 	if against != nil {
 		fmt.Fprintf(stdout, "ok: it matches the digest of %s at position %d\n", against.At.Format("2006-01-02T15:04:05Z"), against.Seq)
 	}
@@ -105,4 +105,11 @@ func writeDigest(path string, d pgstore.Digest) error {
 		return fmt.Errorf("write digest: %w", err)
 	}
 	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

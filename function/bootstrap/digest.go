@@ -28,6 +28,7 @@ type digestResult struct {
 	Verified  bool   `json:"verified"`
 	Revisions int    `json:"revisions"`
 	Redacted  int    `json:"redacted"`
+	Erasures  int    `json:"erasures"`
 	Position  int64  `json:"position"`
 	Previous  int64  `json:"previous"`
 	VersionID string `json:"versionId,omitempty"`
@@ -56,7 +57,7 @@ func digestHandler(ctx context.Context, cfg env.Config, db ledgerDigest, log *sl
 		if err != nil {
 			return digestResult{}, fmt.Errorf("verify the ledger: %w", err)
 		}
-		res := digestResult{Verified: rep.Broken == nil, Revisions: rep.Revisions, Redacted: rep.Redacted, Position: rep.Digest.Seq}
+		res := digestResult{Verified: rep.Broken == nil, Revisions: rep.Revisions, Redacted: rep.Redacted, Erasures: rep.Erasures, Position: rep.Digest.Seq}
 		if previous != nil {
 			res.Previous = previous.Seq
 		}

@@ -116,7 +116,7 @@ func TestDigestEntrypointVerifiesThenWrites(t *testing.T) {
 		}
 	}
 	got, logged = invokeLogged(t, digestEnv, "digest", []byte(`{}`))
-	if got[0].ok || !strings.Contains(string(got[0].body), "revisions were removed") {
+	if got[0].ok || !strings.Contains(string(got[0].body), "entries were removed") {
 		t.Errorf("after tampering: %s, want a failure naming the removal", got[0].body)
 	}
 	if !strings.Contains(logged, `"LedgerVerified":0`) {

@@ -18,17 +18,18 @@ type Querier interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }
 
-// Digest is the ledger at one position: how many revisions it held (Seq)
+// Digest is the ledger at one position: how many entries it held (Seq),
+// revisions and the entries that are not (erasures, the formula's record),
 // and the hash chained over all of them in commit order. Kept outside the
 // database, it anchors the history: deleting, inserting or rewriting any
-// revision up to Seq changes the chain, while erasing a revision's data
-// (its hash stays) does not.
+// entry up to Seq changes the chain, while erasing a revision's data (its
+// hash stays, and the erasure is an entry of its own) does not.
 type Digest struct {
 	Seq  int64     `json:"seq"`
 	Hash []byte    `json:"hash"`
 	At   time.Time `json:"at"`
 	// Checkpoints are the chain at every CheckpointEvery positions, so a
-	// divergence is placed within that many revisions.
+	// divergence is placed within that many entries.
 	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
 }
 
@@ -38,25 +39,25 @@ type Checkpoint struct {
 	Hash []byte `json:"hash"`
 }
 
-// CheckpointEvery is how many revisions lie between a digest's checkpoints.
+// CheckpointEvery is how many entries lie between a digest's checkpoints.
 const CheckpointEvery = 1024
 
-// link chains revision, at position seq, onto the hash before it: the
-// database's licence_ledger_link.
-func link(prev []byte, seq int64, revision []byte) []byte {
+// link chains an entry's hash (a revision's or another entry's), at
+// position seq, onto the hash before it: the database's
+// licence_ledger_link.
+func link(prev []byte, seq int64, entry []byte) []byte {
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(seq)) //nolint:gosec // G115: positions count up from 1, as int8send writes them
 	h := sha256.New()
 	h.Write(prev)
 	h.Write(n[:])
-	h.Write(revision)
+	h.Write(entry)
 	return h.Sum(nil)
 }
 
 // TakeDigest reads the ledger's tip: the position of the last committed
-// revision and the chain up to it. A writer holds the tip until it
-// commits, so no revision that commits later can take a position the
-// digest covers. Verify recomputes the chain and its checkpoints; the tip
+// entry and the chain up to it. A writer holds the tip until it commits,
+// so no entry that commits later can take a position the digest covers. Verify recomputes the chain and its checkpoints; the tip
 // alone is cheap enough to read for a quick comparison.
 func TakeDigest(ctx context.Context, q Querier) (Digest, error) {
 	var d Digest

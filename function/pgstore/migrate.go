@@ -20,8 +20,9 @@ type Users struct {
 	// Eraser may run licence_erase and nothing else: it cannot read a
 	// licence.
 	Eraser string
-	// Digest reads the history, the licences and the ledger's tip, to
-	// verify the ledger and take its digest; it writes nothing.
+	// Digest reads the history, the licences, the ledger's other entries
+	// and its tip, to verify the ledger and take its digest; it writes
+	// nothing.
 	Digest string
 }
 
@@ -50,7 +51,7 @@ func Migrate(ctx context.Context, conn *pgx.Conn, users Users, iamAuth bool) err
 			steps = append(steps, "GRANT rds_iam TO "+user)
 		}
 		// Revoking a table's privileges revokes its columns' too.
-		steps = append(steps, "REVOKE ALL ON licences, licence_history, ledger_tip FROM "+user)
+		steps = append(steps, "REVOKE ALL ON licences, licence_history, ledger_tip, ledger_entries FROM "+user)
 	}
 	api, eraser, digest := pgx.Identifier{users.API}.Sanitize(), pgx.Identifier{users.Eraser}.Sanitize(), pgx.Identifier{users.Digest}.Sanitize()
 	// No application role may create anything, temporary or not: nothing it
@@ -67,13 +68,13 @@ func Migrate(ctx context.Context, conn *pgx.Conn, users Users, iamAuth bool) err
 		"REVOKE CREATE ON SCHEMA public FROM PUBLIC, "+api+", "+eraser+", "+digest,
 	)
 	steps = append(steps,
-		"REVOKE ALL ON FUNCTION licence_history_append(), licence_erase(text, jsonb) FROM PUBLIC",
+		"REVOKE ALL ON FUNCTION licence_history_append(), licence_erase(text, jsonb), ledger_append(text, jsonb), licence_erasure_entry(text, jsonb) FROM PUBLIC",
 		"GRANT SELECT, DELETE ON licences TO "+api,
 		"GRANT INSERT (id, email, idempotency_key, request_hash, doc) ON licences TO "+api,
 		"GRANT UPDATE (doc) ON licences TO "+api,
 		"GRANT SELECT ON licence_history TO "+api,
 		"GRANT EXECUTE ON FUNCTION licence_erase(text, jsonb) TO "+eraser,
-		"GRANT SELECT ON licences, licence_history, ledger_tip TO "+digest,
+		"GRANT SELECT ON licences, licence_history, ledger_tip, ledger_entries TO "+digest,
 	)
 	// Where pgAudit is loaded (Aurora, through the stack's parameter
 	// group), it logs DDL, role changes and writes; the API's own writes

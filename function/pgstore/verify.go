@@ -36,9 +36,10 @@ type Report struct {
 	// Broken is the first place that does not hold; nil when all does.
 	Broken *BrokenLink
 	// Revisions is how many revisions were checked; Redacted how many of
-	// them are erased (their hashes checked, their data gone); Licences
-	// how many licences have a history, Live how many exist.
-	Revisions, Redacted, Licences, Live int
+	// them are erased (their hashes checked, their data gone); Erasures
+	// how many erasures the ledger records; Licences how many licences
+	// have a history, Live how many exist.
+	Revisions, Redacted, Erasures, Licences, Live int
 	// Digest is the ledger's digest, recomputed from its revisions, with
 	// its checkpoints: write it out to check the ledger against later.
 	Digest Digest
@@ -89,23 +90,33 @@ type historyRow struct {
 	doc, event *string
 	content    []byte
 	erased     bool
-	prev, hash []byte
-	head, live bool
-	liveDoc    *string
+	// erasedRecord is the erasure the revision keeps, as JSON text.
+	erasedRecord *string
+	seq          *int64
+	prev, hash   []byte
+	head, live   bool
+	liveDoc      *string
 }
 
 // Verify checks the whole ledger, independently of the database's own
 // functions, and against a digest taken earlier when against is not nil:
 //
+//   - the ledger's other entries: each matches its hash, and says what
+//     its kind says;
 //   - each licence's chain: versions without a gap, each revision chained
-//     to the one before it, and its hash matching its contents (erased
-//     revisions by the hash of their contents they keep);
+//     to the one before it, its hash matching its contents, and its
+//     licence the one before it with its event applied (licence.Follows);
+//   - each erased revision: listed, with the hash of what it held, by the
+//     erasure the ledger recorded for its licence, which keeps the same
+//     erasure; and every revision an erasure lists is erased;
+//   - a revision without its own content hash (formula 1) only before the
+//     position the ledger recorded for formula 2;
 //   - each licence's present: a live licence equals the head of its chain,
 //     a licence that is gone has a chain that ends in its deletion, and no
 //     licence lives without a history;
-//   - the ledger's chain: every revision at its own position, chained in
-//     commit order, ending at the ledger's tip, and equal to the digest
-//     up to its position.
+//   - the ledger's chain: every revision and entry at its own position,
+//     chained in commit order, ending at the ledger's tip, and equal to
+//     the digest up to its position.
 //
 // It reads one snapshot of the database, so writers may carry on.
 func Verify(ctx context.Context, db Beginner, against *Digest) (Report, error) {
@@ -122,11 +133,19 @@ type Beginner interface {
 }
 
 func verify(ctx context.Context, q Querier, against *Digest, rep *Report) error {
-	if err := verifyChains(ctx, q, rep); err != nil || rep.Broken != nil {
+	es, err := readEntries(ctx, q, rep)
+	if err != nil || rep.Broken != nil {
 		return err
 	}
+	rep.Erasures = len(es.ordered)
+	if err := verifyChains(ctx, q, es, rep); err != nil || rep.Broken != nil {
+		return err
+	}
+	if es.checkAllMatched(rep); rep.Broken != nil {
+		return nil
+	}
 	var orphan string
-	err := q.QueryRow(ctx, `SELECT l.id FROM licences l WHERE NOT EXISTS
+	err = q.QueryRow(ctx, `SELECT l.id FROM licences l WHERE NOT EXISTS
 		(SELECT FROM licence_history h WHERE h.licence_id = l.id) ORDER BY l.id LIMIT 1`).Scan(&orphan)
 	switch {
 	case err == nil:
@@ -138,9 +157,9 @@ func verify(ctx context.Context, q Querier, against *Digest, rep *Report) error 
 	return verifyLedger(ctx, q, against, rep)
 }
 
-func verifyChains(ctx context.Context, q Querier, rep *Report) error {
+func verifyChains(ctx context.Context, q Querier, es *entries, rep *Report) error {
 	rows, err := q.Query(ctx, `SELECT x.licence_id, x.version, x.tx_id, x.tx_time, x.formula, x.doc::text, x.event::text,
-			x.content_hash, x.erased IS NOT NULL, x.prev_hash, x.hash, x.head, l.id IS NOT NULL, CASE WHEN x.head THEN l.doc::text END
+			x.content_hash, x.erased IS NOT NULL, x.erased::text, x.ledger_seq, x.prev_hash, x.hash, x.head, l.id IS NOT NULL, CASE WHEN x.head THEN l.doc::text END
 		FROM (SELECT h.*, h.version = max(h.version) OVER (PARTITION BY h.licence_id) AS head FROM licence_history h) x
 		LEFT JOIN licences l ON l.id = x.licence_id
 		ORDER BY x.licence_id, x.version`)
@@ -149,56 +168,78 @@ func verifyChains(ctx context.Context, q Querier, rep *Report) error {
 	}
 	defer rows.Close()
 	var (
-		lastID   string
-		lastHash []byte
-		wantVer  int
-		deleted  bool
-		replay   replayer
+		lastID string
+		c      chain
 	)
 	for rows.Next() {
 		var r historyRow
 		if err := rows.Scan(&r.id, &r.version, &r.tx, &r.at, &r.formula, &r.doc, &r.event, &r.content,
-			&r.erased, &r.prev, &r.hash, &r.head, &r.live, &r.liveDoc); err != nil {
+			&r.erased, &r.erasedRecord, &r.seq, &r.prev, &r.hash, &r.head, &r.live, &r.liveDoc); err != nil {
 			return fmt.Errorf("read history: %w", err)
 		}
 		if r.id != lastID {
-			lastID, lastHash, wantVer, deleted, replay = r.id, []byte{}, 0, false, replayer{}
+			lastID, c = r.id, chain{lastHash: []byte{}}
 			rep.Licences++
 			if r.live {
 				rep.Live++
 			}
 		}
-		broken := func(format string, args ...any) error {
-			rep.Broken = &BrokenLink{LicenceID: r.id, Version: r.version, Reason: fmt.Sprintf(format, args...)}
+		if reason := c.take(r, es); reason != "" {
+			rep.Broken = &BrokenLink{LicenceID: r.id, Version: r.version, Reason: reason}
 			return nil
-		}
-		switch {
-		case r.version != wantVer:
-			return broken("expected version %d: a revision is missing", wantVer)
-		case deleted:
-			return broken("a revision follows the licence's deletion")
-		case !bytes.Equal(r.prev, lastHash):
-			return broken("it does not chain to the revision before it")
-		}
-		if reason := r.checkHash(); reason != "" {
-			return broken("%s", reason)
-		}
-		if reason := replay.next(r); reason != "" {
-			return broken("%s", reason)
-		}
-		isDeletion := r.doc == nil && !r.erased
-		if r.head {
-			if reason := r.checkPresent(isDeletion); reason != "" {
-				return broken("%s", reason)
-			}
 		}
 		if r.erased {
 			rep.Redacted++
 		}
 		rep.Revisions++
-		lastHash, wantVer, deleted = r.hash, r.version+1, isDeletion
 	}
 	return rows.Err()
+}
+
+// chain is one licence's history as Verify walks it, revision by revision.
+type chain struct {
+	lastHash []byte
+	wantVer  int
+	deleted  bool
+	replay   replayer
+}
+
+// take checks the chain's next revision, r, and moves on past it; "" when
+// it holds.
+func (c *chain) take(r historyRow, es *entries) string {
+	switch {
+	case r.version != c.wantVer:
+		return fmt.Sprintf("expected version %d: a revision is missing", c.wantVer)
+	case c.deleted:
+		return "a revision follows the licence's deletion"
+	case !bytes.Equal(r.prev, c.lastHash):
+		return "it does not chain to the revision before it"
+	}
+	if reason := es.checkFormula(r); reason != "" {
+		return reason
+	}
+	if reason := r.checkHash(); reason != "" {
+		return reason
+	}
+	if r.erased {
+		if reason := es.checkErased(r); reason != "" {
+			return reason
+		}
+	}
+	if reason := c.replay.next(r); reason != "" {
+		return reason
+	}
+	isDeletion := r.doc == nil && !r.erased
+	if r.head {
+		if reason := r.checkPresent(isDeletion); reason != "" {
+			return reason
+		}
+		if reason := es.checkLicenceEnd(r, isDeletion); reason != "" {
+			return reason
+		}
+	}
+	c.lastHash, c.wantVer, c.deleted = r.hash, r.version+1, isDeletion
+	return ""
 }
 
 // replayer replays one licence's history by the domain's rules
@@ -324,7 +365,8 @@ func decodeJSON(text string) any {
 }
 
 func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) error {
-	rows, err := q.Query(ctx, `SELECT ledger_seq, hash FROM licence_history ORDER BY ledger_seq NULLS FIRST`)
+	rows, err := q.Query(ctx, `SELECT ledger_seq, hash FROM licence_history
+		UNION ALL SELECT ledger_seq, hash FROM ledger_entries ORDER BY ledger_seq NULLS FIRST`)
 	if err != nil {
 		return fmt.Errorf("read the ledger: %w", err)
 	}
@@ -342,8 +384,11 @@ func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) 
 		case seq == nil:
 			rep.Broken = &BrokenLink{Reason: "a revision has no position in the ledger"}
 			return nil
+		case *seq <= d.Seq:
+			rep.Broken = &BrokenLink{Seq: *seq, Reason: "two entries hold this position"}
+			return nil
 		case *seq != d.Seq+1:
-			rep.Broken = &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf("the next revision is at position %d: a revision is missing", *seq)}
+			rep.Broken = &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf("the next entry is at position %d: an entry is missing", *seq)}
 			return nil
 		}
 		d.Seq = *seq
@@ -354,7 +399,7 @@ func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) 
 		if want, ok := expect[d.Seq]; ok {
 			if !bytes.Equal(d.Hash, want) {
 				rep.Broken = &BrokenLink{Seq: d.Seq, Reason: fmt.Sprintf(
-					"the ledger differs from the digest taken at %s between positions %d and %d: a revision there was changed, removed or inserted",
+					"the ledger differs from the digest taken at %s between positions %d and %d: an entry there was changed, removed or inserted",
 					against.At.Format(time.RFC3339), lastGood+1, d.Seq)}
 				return nil
 			}
@@ -366,7 +411,7 @@ func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) 
 	}
 	if against != nil && d.Seq < against.Seq {
 		rep.Broken = &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf(
-			"the ledger ends at position %d, but the digest taken at %s covers %d: revisions were removed", d.Seq, against.At.Format(time.RFC3339), against.Seq)}
+			"the ledger ends at position %d, but the digest taken at %s covers %d: entries were removed", d.Seq, against.At.Format(time.RFC3339), against.Seq)}
 		return nil
 	}
 	return checkTip(ctx, q, d, rep)

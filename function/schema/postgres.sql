@@ -1,7 +1,8 @@
 -- The licence ledger on PostgreSQL, schema version 2. The migration runs it
 -- as the database's owner, in one transaction. Every statement is
--- idempotent, and it upgrades a version-1 ledger in place: revisions
--- written by version 1 keep their hashes and say so (formula 1).
+-- idempotent, and it upgrades an older ledger in place: revisions written
+-- by version 1 keep their hashes and say so (formula 1), and erasures made
+-- before erasures were ledger entries are recorded as entries.
 
 -- Live licences. The application's role may insert, delete, read, and
 -- update doc only (migrate.go grants exactly that); the trigger below
@@ -56,6 +57,26 @@ CREATE TABLE IF NOT EXISTS ledger_tip (
     hash bytea  NOT NULL
 );
 
+-- The ledger's entries that are not a licence's revision, each at its own
+-- position of the ledger's chain, so none can be changed, added or removed
+-- without breaking it:
+--   - 'erasure': which licence's personal data was erased, the erasure (its
+--     time and actor), and each revision it emptied with the hash of what
+--     that revision held (contentHash; revisionHash for formula 1, whose
+--     hash covers its data itself);
+--   - 'formula': the position since which every revision carries its own
+--     content hash (formula 2), written once where a ledger holds formula-1
+--     revisions: none is accepted at or after it.
+CREATE TABLE IF NOT EXISTS ledger_entries (
+    ledger_seq bigint      PRIMARY KEY,
+    kind       text        NOT NULL CHECK (kind IN ('erasure', 'formula')),
+    tx_time    timestamptz NOT NULL,
+    body       jsonb       NOT NULL,
+    hash       bytea       NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_entries_erasure ON ledger_entries ((body->>'licenceId')) WHERE kind = 'erasure';
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_entries_formula ON ledger_entries (kind) WHERE kind = 'formula';
+
 -- The hashes. pgstore.Verify computes the same in Go, independently of
 -- these functions, so a change to them behind the application's back shows.
 CREATE OR REPLACE FUNCTION licence_revision_hash(prev bytea, id text, version integer, tx bigint, at timestamptz, doc jsonb)
@@ -76,6 +97,12 @@ RETURNS bytea LANGUAGE sql STABLE AS $$
     SELECT sha256(prev || convert_to(
         id || '|' || version || '|' || tx || '|' ||
         ((extract(epoch FROM at) * 1000000)::bigint) || '|2|', 'UTF8') || content)
+$$;
+
+CREATE OR REPLACE FUNCTION ledger_entry_hash(kind text, at timestamptz, body jsonb)
+RETURNS bytea LANGUAGE sql STABLE AS $$
+    SELECT sha256(convert_to(
+        'entry|' || kind || '|' || ((extract(epoch FROM at) * 1000000)::bigint) || '|' || body::text, 'UTF8'))
 $$;
 
 CREATE OR REPLACE FUNCTION licence_ledger_link(prev bytea, seq bigint, revision bytea)
@@ -174,10 +201,39 @@ CREATE TRIGGER licence_history_append
     AFTER INSERT OR UPDATE OR DELETE ON licences
     FOR EACH ROW EXECUTE FUNCTION licence_history_append();
 
+-- ledger_append chains an entry onto the ledger's tip, in commit order as
+-- a revision is (the tip's row is held until commit). Only the owner runs
+-- it: from licence_erase and from the upgrades below.
+CREATE OR REPLACE FUNCTION ledger_append(k text, b jsonb) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    at   timestamptz := now();
+    h    bytea       := public.ledger_entry_hash(k, at, b);
+    lseq bigint;
+BEGIN
+    UPDATE public.ledger_tip SET seq = seq + 1, hash = public.licence_ledger_link(hash, seq + 1, h) RETURNING seq INTO lseq;
+    INSERT INTO public.ledger_entries (ledger_seq, kind, tx_time, body, hash) VALUES (lseq, k, at, b, h);
+    RETURN lseq;
+END
+$$;
+
+-- The body of an erasure entry: the licence, the erasure, and each erased
+-- revision with the hash of what it held.
+CREATE OR REPLACE FUNCTION licence_erasure_entry(lid text, erasure jsonb) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT jsonb_build_object('licenceId', lid, 'erasure', erasure, 'revisions', jsonb_agg(
+        CASE WHEN h.formula = 1
+            THEN jsonb_build_object('version', h.version, 'revisionHash', encode(h.hash, 'hex'))
+            ELSE jsonb_build_object('version', h.version, 'contentHash', encode(h.content_hash, 'hex'))
+        END ORDER BY h.version))
+    FROM public.licence_history h WHERE h.licence_id = lid AND h.erased IS NOT NULL
+$$;
+
 -- Erasure of a deleted licence's personal data: every revision that holds
 -- data loses it (and its event) and records the erasure; hashes, versions,
--- times and transaction ids stay. The first erasure's record is kept. The
--- eraser's role may run this and nothing else.
+-- times and transaction ids stay, and the erasure itself is a ledger entry
+-- (ledger_entries). The first erasure's record is kept: erasing again
+-- changes nothing. The eraser's role may run this and nothing else.
 CREATE OR REPLACE FUNCTION licence_erase(lid text, erasure jsonb, OUT status text, OUT recorded jsonb, OUT revisions integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -197,7 +253,37 @@ BEGIN
     recorded := coalesce(recorded, erasure);
     UPDATE public.licence_history SET doc = NULL, event = NULL, erased = recorded
         WHERE licence_id = lid AND doc IS NOT NULL;
+    IF FOUND THEN
+        PERFORM public.ledger_append('erasure', public.licence_erasure_entry(lid, recorded));
+    END IF;
     SELECT count(*) INTO revisions FROM public.licence_history WHERE licence_id = lid AND erased IS NOT NULL;
     status := 'erased';
 END
 $$;
+
+-- A ledger holding formula-1 revisions records, once, the position since
+-- which every revision carries its own content hash: the first formula-2
+-- revision's, or the next when there is none yet.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM public.licence_history WHERE formula = 1)
+        AND NOT EXISTS (SELECT FROM public.ledger_entries WHERE kind = 'formula') THEN
+        PERFORM public.ledger_append('formula', jsonb_build_object('formula', 2, 'since', coalesce(
+            (SELECT min(ledger_seq) FROM public.licence_history WHERE formula = 2),
+            (SELECT seq + 1 FROM public.ledger_tip))));
+    END IF;
+END $$;
+
+-- Erasures made before erasures were ledger entries are recorded now, from
+-- what their revisions keep.
+DO $$
+DECLARE
+    lid text;
+BEGIN
+    FOR lid IN SELECT DISTINCT h.licence_id FROM public.licence_history h WHERE h.erased IS NOT NULL
+        AND NOT EXISTS (SELECT FROM public.ledger_entries e WHERE e.kind = 'erasure' AND e.body->>'licenceId' = h.licence_id)
+        ORDER BY 1 LOOP
+        PERFORM public.ledger_append('erasure', public.licence_erasure_entry(lid,
+            (SELECT h.erased FROM public.licence_history h WHERE h.licence_id = lid AND h.erased IS NOT NULL ORDER BY h.version LIMIT 1)));
+    END LOOP;
+END $$;
