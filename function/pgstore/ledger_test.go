@@ -475,3 +475,23 @@ func TestNLambdaInstancesHoldAtMostNConnections(t *testing.T) {
 		t.Errorf("%d updates failed", failed.Load())
 	}
 }
+
+// Racing erasures of one licence record one erasure: each answers with
+// it, and the ledger holds one entry.
+func TestRacingErasuresRecordOneErasure(t *testing.T) {
+	d, _, b, _ := ledger(t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			actor := storetest.Officer
+			actor.Principal += fmt.Sprint(i)
+			if _, err := d.eraser.Erase(context.Background(), b.ID, licence.Erasure{At: at, Actor: actor}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if rep := d.verify(t, nil); rep.Broken != nil || rep.Erasures != 1 || rep.Redacted != 2 || rep.Digest.Seq != 7 {
+		t.Errorf("after 8 racing erasures: %+v; want 1 erasure of 2 revisions at position 7", rep)
+	}
+}
