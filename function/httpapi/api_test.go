@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/privateledger/licences/function/httpapi"
 	"github.com/privateledger/licences/function/licence"
+	"github.com/privateledger/licences/function/route/routetest"
 )
 
 // req is one request to the API; resp is its answer.
@@ -175,7 +177,33 @@ type client struct {
 	l ledger
 }
 
-func (c client) do(r req) resp { c.t.Helper(); return c.m.send(c.t, c.h, r) }
+// do sends r and holds the exchange to openapi.yaml.
+func (c client) do(r req) resp {
+	c.t.Helper()
+	got := c.m.send(c.t, c.h, r)
+	checkContract(c.t, r, got)
+	return got
+}
+
+// contract is openapi.yaml, loaded once for the package's tests.
+var contract = sync.OnceValues(routetest.Load)
+
+// checkContract fails the test unless the exchange is one openapi.yaml
+// allows (routetest.Contract.Check).
+func checkContract(t testing.TB, r req, got resp) {
+	t.Helper()
+	c, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := httptest.NewRequest(r.method, "http://127.0.0.1:8080"+r.path, nil)
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	if err := c.Check(hr, []byte(r.body), &http.Response{StatusCode: got.status, Header: got.header}, got.body); err != nil {
+		t.Error(err)
+	}
+}
 
 // expect sends r and fails the test unless it answers status, with CORS,
 // and, for errors, a problem document.
