@@ -152,6 +152,19 @@ func Outputs(ctx context.Context, opts Options) (Result, error) {
 	return Result{Stage: opts.Stage, Operation: "outputs", Changes: map[string]int{}, Outputs: plain(out)}, nil
 }
 
+// APIURL is a deployed stage's apiUrl output: where its API answers.
+func APIURL(ctx context.Context, opts Options) (string, error) {
+	res, err := Outputs(ctx, opts)
+	if err != nil {
+		return "", err
+	}
+	u, ok := res.Outputs["apiUrl"].(string)
+	if !ok || u == "" {
+		return "", fmt.Errorf("stage %s has no apiUrl output: deploy it first (go run ./cmd/deploy up --stage %s)", opts.Stage, opts.Stage)
+	}
+	return u, nil
+}
+
 // ProjectDir returns dir if it holds Pulumi.yaml, else the nearest
 // directory above the working directory that does.
 func ProjectDir(dir string) (string, error) {
