@@ -84,13 +84,13 @@ func (e *UnknownStageError) Error() string {
 
 // Preview shows what Up would change.
 func Preview(ctx context.Context, opts Options) (Result, error) {
-	s, err := open(ctx, opts, true)
+	s, err := open(ctx, opts, "preview")
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.Preview(ctx, optpreview.ProgressStreams(progress(opts)))
+	res, err := s.Preview(ctx, optpreview.ProgressStreams(progress(opts)), optpreview.ErrorProgressStreams(progress(opts)))
 	if err != nil {
-		return Result{}, engineError("preview", err)
+		return Result{}, engineError("preview", err, opts.Progress != nil)
 	}
 	changes := map[string]int{}
 	for op, n := range res.ChangeSummary {
@@ -101,26 +101,26 @@ func Preview(ctx context.Context, opts Options) (Result, error) {
 
 // Up deploys the stage and returns its outputs.
 func Up(ctx context.Context, opts Options) (Result, error) {
-	s, err := open(ctx, opts, true)
+	s, err := open(ctx, opts, "up")
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.Up(ctx, optup.ProgressStreams(progress(opts)))
+	res, err := s.Up(ctx, optup.ProgressStreams(progress(opts)), optup.ErrorProgressStreams(progress(opts)))
 	if err != nil {
-		return Result{}, engineError("up", err)
+		return Result{}, engineError("up", err, opts.Progress != nil)
 	}
 	return Result{Stage: opts.Stage, Operation: "up", Changes: changes(res.Summary), Outputs: plain(res.Outputs)}, nil
 }
 
 // Refresh brings the stage's state in line with what exists.
 func Refresh(ctx context.Context, opts Options) (Result, error) {
-	s, err := open(ctx, opts, true)
+	s, err := open(ctx, opts, "refresh")
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.Refresh(ctx, optrefresh.ProgressStreams(progress(opts)))
+	res, err := s.Refresh(ctx, optrefresh.ProgressStreams(progress(opts)), optrefresh.ErrorProgressStreams(progress(opts)))
 	if err != nil {
-		return Result{}, engineError("refresh", err)
+		return Result{}, engineError("refresh", err, opts.Progress != nil)
 	}
 	return Result{Stage: opts.Stage, Operation: "refresh", Changes: changes(res.Summary)}, nil
 }
@@ -128,26 +128,26 @@ func Refresh(ctx context.Context, opts Options) (Result, error) {
 // Destroy deletes every resource of the stage. The stack and its history
 // stay, so the stage can be brought up again.
 func Destroy(ctx context.Context, opts Options) (Result, error) {
-	s, err := open(ctx, opts, false)
+	s, err := open(ctx, opts, "destroy")
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.Destroy(ctx, optdestroy.ProgressStreams(progress(opts)))
+	res, err := s.Destroy(ctx, optdestroy.ProgressStreams(progress(opts)), optdestroy.ErrorProgressStreams(progress(opts)))
 	if err != nil {
-		return Result{}, engineError("destroy", err)
+		return Result{}, engineError("destroy", err, opts.Progress != nil)
 	}
 	return Result{Stage: opts.Stage, Operation: "destroy", Changes: changes(res.Summary)}, nil
 }
 
 // Outputs returns the stage's stack outputs.
 func Outputs(ctx context.Context, opts Options) (Result, error) {
-	s, err := open(ctx, opts, false)
+	s, err := open(ctx, opts, "outputs")
 	if err != nil {
 		return Result{}, err
 	}
 	out, err := s.Outputs(ctx)
 	if err != nil {
-		return Result{}, engineError("outputs", err)
+		return Result{}, engineError("outputs", err, false)
 	}
 	return Result{Stage: opts.Stage, Operation: "outputs", Changes: map[string]int{}, Outputs: plain(out)}, nil
 }
@@ -204,31 +204,55 @@ func Stages(dir string) ([]string, error) {
 
 // open checks everything an operation needs before the engine starts, then
 // selects the stage's stack, creating it on first use.
-func open(ctx context.Context, opts Options, needsAWS bool) (auto.Stack, error) {
+// readsAWS says which operations read the account (and so need AWS
+// credentials before the engine starts): destroy and outputs work from
+// the stack's state.
+var readsAWS = map[string]bool{"preview": true, "up": true, "refresh": true}
+
+// Check makes the checks an operation makes before the engine starts: the
+// project, the stage, the secrets passphrase, AWS credentials and region
+// where the operation reads the account, and the Pulumi CLI. A command
+// line runs it before asking whether to go on.
+func Check(ctx context.Context, opts Options, operation string) error {
+	_, _, _, err := prepare(ctx, opts, operation)
+	return err
+}
+
+// prepare is Check, returning what it found: the project directory, the
+// engine's environment and the Pulumi CLI.
+func prepare(ctx context.Context, opts Options, operation string) (string, map[string]string, auto.PulumiCommand, error) {
 	if opts.Stage == "" {
-		return auto.Stack{}, errNoStage
+		return "", nil, nil, errNoStage
 	}
 	dir, err := ProjectDir(opts.Dir)
 	if err != nil {
-		return auto.Stack{}, err
+		return "", nil, nil, err
 	}
 	stages, err := Stages(dir)
 	if err != nil {
-		return auto.Stack{}, err
+		return "", nil, nil, err
 	}
 	if !slices.Contains(stages, opts.Stage) {
-		return auto.Stack{}, &UnknownStageError{Stage: opts.Stage, Known: stages}
+		return "", nil, nil, &UnknownStageError{Stage: opts.Stage, Known: stages}
 	}
 	env := environment(dir, opts.Env)
 	if env["PULUMI_CONFIG_PASSPHRASE"] == "" && env["PULUMI_CONFIG_PASSPHRASE_FILE"] == "" {
-		return auto.Stack{}, ErrNoPassphrase
+		return "", nil, nil, ErrNoPassphrase
 	}
-	if needsAWS && !opts.SkipAWSCheck {
+	if readsAWS[operation] && !opts.SkipAWSCheck {
 		if err := checkAWS(ctx, dir, opts.Stage, env); err != nil {
-			return auto.Stack{}, err
+			return "", nil, nil, err
 		}
 	}
 	cmd, err := pulumiCommand(opts.PulumiRoot)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return dir, env, cmd, nil
+}
+
+func open(ctx context.Context, opts Options, operation string) (auto.Stack, error) {
+	dir, env, cmd, err := prepare(ctx, opts, operation)
 	if err != nil {
 		return auto.Stack{}, err
 	}
@@ -246,7 +270,7 @@ func open(ctx context.Context, opts Options, needsAWS bool) (auto.Stack, error) 
 	}
 	s, err := auto.UpsertStack(ctx, opts.Stage, ws)
 	if err != nil {
-		return auto.Stack{}, engineError("select stack "+opts.Stage, err)
+		return auto.Stack{}, engineError("select stack "+opts.Stage, err, false)
 	}
 	return s, nil
 }
@@ -293,13 +317,33 @@ func pulumiCommand(root string) (auto.PulumiCommand, error) {
 	return cmd, nil
 }
 
-// engineError names what failed and recognises a concurrent update.
-func engineError(what string, err error) error {
+// engineError reports an operation the engine failed; streamed says the
+// engine's output went to Options.Progress as it ran.
+func engineError(what string, err error, streamed bool) error {
 	if auto.IsConcurrentUpdateError(err) {
 		return fmt.Errorf("%s: %w", what, ErrUpdateInProgress)
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return &EngineError{Op: what, Err: err, streamed: streamed}
 }
+
+// EngineError is an operation the engine failed. The Automation API's
+// error holds everything the engine printed; where that was streamed to
+// Options.Progress as it ran, the message is the engine's verdict alone,
+// so no line is printed twice. Unwrap gives the whole.
+type EngineError struct {
+	Op       string
+	Err      error
+	streamed bool
+}
+
+func (e *EngineError) Error() string {
+	if inner := errors.Unwrap(e.Err); e.streamed && inner != nil {
+		return e.Op + ": " + inner.Error() + " (the engine's output is above)"
+	}
+	return e.Op + ": " + e.Err.Error()
+}
+
+func (e *EngineError) Unwrap() error { return e.Err }
 
 func progress(opts Options) io.Writer {
 	if opts.Progress == nil {

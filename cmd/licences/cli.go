@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/privateledger/licences/client"
+	"github.com/privateledger/licences/cmd/internal/flagtext"
 	"github.com/privateledger/licences/deploy"
 )
 
@@ -75,18 +76,19 @@ func (c cli) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	fs := flag.NewFlagSet("licences "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "usage: licences %s [flags] %s\n\n%s\n\nflags:\n", cmd.name, cmd.args, cmd.summary)
-		printFlags(c.stderr, fs)
+		flagtext.Defaults(c.stderr, fs)
 	}
 	var t target
 	t.declare(fs)
 	do := cmd.flags(fs)
 	if err := fs.Parse(interleaved(fs, args[1:])); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, flag.ErrHelp) { // the flag package showed fs.Usage
 			return exitOK
 		}
+		fmt.Fprintf(c.stderr, "licences %s: %s\n", cmd.name, flagtext.Error(err))
 		return exitUsage
 	}
 	if fs.NArg() != cmd.nargs {
@@ -213,19 +215,4 @@ func (c cli) help(w io.Writer) {
 	fmt.Fprintln(w, "\nRun `licences COMMAND --help` for a command's flags.")
 	fmt.Fprintln(w, "\nexit status: 0 done; 1 could not start (no stage outputs or credentials); 2 usage;")
 	fmt.Fprintln(w, "3 the API refused the request (4xx); 4 the API was unavailable (5xx, or no answer).")
-}
-
-// printFlags lists fs's flags as they are spelt everywhere else: --name.
-func printFlags(w io.Writer, fs *flag.FlagSet) {
-	fs.VisitAll(func(f *flag.Flag) {
-		kind, usage := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if kind != "" {
-			line += " " + kind
-		}
-		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
-			usage += " (default " + f.DefValue + ")"
-		}
-		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
-	})
 }
