@@ -22,65 +22,92 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"golang.org/x/term"
 
+	"github.com/privateledger/licences/cmd/internal/flagtext"
 	"github.com/privateledger/licences/deploy"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	fi, _ := os.Stdin.Stat()
-	interactive := fi != nil && fi.Mode()&os.ModeCharDevice != 0
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, interactive))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, isTerminal(os.Stdin)))
 }
 
-// operation is what runs an operation, and whether it changes the stage.
+// isTerminal says whether f is a terminal, the only standard input there
+// is someone to ask on: a pipe, a file or /dev/null (a character device,
+// but no terminal) is not.
+func isTerminal(f *os.File) bool {
+	return term.IsTerminal(int(f.Fd())) //nolint:gosec // G115: a file descriptor fits an int
+}
+
+// operation is what runs an operation, what it does, and whether it
+// changes the stage (and so must be confirmed).
 type operation struct {
+	name    string
 	run     func(context.Context, deploy.Options) (deploy.Result, error)
 	changes bool
+	summary string
 }
 
-// operations maps each operation to what runs it and whether it changes
-// the stage (and so must be confirmed).
-var operations = map[string]operation{
-	"preview": {deploy.Preview, false},
-	"up":      {deploy.Up, true},
-	"refresh": {deploy.Refresh, true},
-	"destroy": {deploy.Destroy, true},
-	"outputs": {deploy.Outputs, false},
+// operations lists the operations, in the order help shows them.
+var operations = []operation{
+	{"preview", deploy.Preview, false, "show what up would change, changing nothing"},
+	{"up", deploy.Up, true, "create or update the stage's resources (asks first, or --yes)"},
+	{"refresh", deploy.Refresh, true, "read the stage's resources back from AWS into its state (asks first, or --yes)"},
+	{"destroy", deploy.Destroy, true, "delete the stage's resources; retained ones stay (asks first, or --yes)"},
+	{"outputs", deploy.Outputs, false, "print the stage's outputs, such as apiUrl"},
 }
 
-const usage = "usage: deploy <preview|up|refresh|destroy|outputs> --stage NAME [--yes] [--json] [--dir DIR] [--pulumi-root DIR] [--install-cli]"
+func lookup(name string) (operation, bool) {
+	for _, op := range operations {
+		if op.name == name {
+			return op, true
+		}
+	}
+	return operation{}, false
+}
+
+const usage = "usage: deploy <preview|up|refresh|destroy|outputs> --stage NAME [--yes] [--json] [--dir DIR] [--pulumi-root DIR] [--install-cli]\nRun `deploy --help` for more."
 
 // pulumiVersion is the CLI version -install-cli installs: the SDK's own.
 const pulumiVersion = "3.274.1"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, interactive bool) int {
-	c, ok := parseCommand(args, stderr)
-	if !ok {
-		return 2
+	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		help(stdout)
+		return 0
 	}
-	if code, ok := c.confirm(stdin, stderr, interactive); !ok {
+	c, code, ok := parseCommand(args, stderr)
+	if !ok {
 		return code
 	}
 	if c.install {
 		r, err := installCLI(ctx, c.root)
 		if err != nil {
-			fmt.Fprintln(stderr, "stack:", err)
+			fmt.Fprintln(stderr, "deploy:", err)
 			return 1
 		}
 		c.root = r
+	}
+	// Whatever would stop the operation before the engine starts (the
+	// stage, the passphrase, AWS credentials, the Pulumi CLI) is found
+	// before anyone is asked to go on.
+	if err := deploy.Check(ctx, c.options(nil), c.op.name); err != nil {
+		return c.failed(err, stderr)
+	}
+	if code, ok := c.confirm(stdin, stderr, interactive); !ok {
+		return code
 	}
 	progress := stdout
 	if c.asJSON {
 		progress = stderr
 	}
-	res, err := c.op.run(ctx, deploy.Options{Stage: c.stage, Dir: c.dir, PulumiRoot: c.root, Progress: progress})
+	res, err := c.op.run(ctx, c.options(progress))
 	if err != nil {
 		return c.failed(err, stderr)
 	}
@@ -99,51 +126,85 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // command is one run of the command line: an operation and its flags.
 type command struct {
-	name                 string
 	op                   operation
 	stage, dir, root     string
 	yes, asJSON, install bool
 }
 
-// parseCommand reads the command line; false means a usage error, already
-// reported.
-func parseCommand(args []string, stderr io.Writer) (command, bool) {
+func (c command) options(progress io.Writer) deploy.Options {
+	return deploy.Options{Stage: c.stage, Dir: c.dir, PulumiRoot: c.root, Progress: progress}
+}
+
+// flags declares an operation's flags on fs, into c.
+func (c *command) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.stage, "stage", "", "the stage (stack) to act on, such as dev: its settings are Pulumi.<stage>.yaml")
+	fs.BoolVar(&c.yes, "yes", false, "do not ask before changing the stage")
+	fs.BoolVar(&c.asJSON, "json", false, "print the result as JSON on stdout; the engine's progress then goes to stderr")
+	fs.StringVar(&c.dir, "dir", "", "the project directory (default: the nearest with Pulumi.yaml)")
+	fs.StringVar(&c.root, "pulumi-root", "", "where the Pulumi CLI is installed (its bin/pulumi; default: the pulumi on PATH)")
+	fs.BoolVar(&c.install, "install-cli", false, "install the Pulumi CLI "+pulumiVersion+" if it is missing")
+}
+
+// parseCommand reads the command line; false means stop, with the exit
+// status: 0 after an operation's --help, 2 after a usage error.
+func parseCommand(args []string, stderr io.Writer) (command, int, bool) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(stderr, usage)
-		return command{}, false
+		return command{}, 2, false
 	}
-	c := command{name: args[0]}
-	op, ok := operations[c.name]
+	op, ok := lookup(args[0])
 	if !ok {
-		names := make([]string, 0, len(operations))
-		for n := range operations {
-			names = append(names, n)
+		names := make([]string, len(operations))
+		for i, o := range operations {
+			names[i] = o.name
 		}
-		sort.Strings(names)
-		fmt.Fprintf(stderr, "deploy: unknown operation %q: want one of %s\n%s\n", c.name, strings.Join(names, ", "), usage)
-		return command{}, false
+		fmt.Fprintf(stderr, "deploy: unknown operation %q: want one of %s\n%s\n", args[0], strings.Join(names, ", "), usage)
+		return command{}, 2, false
 	}
-	c.op = op
-	fs := flag.NewFlagSet("deploy "+c.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.stage, "stage", "", "the stage (stack) to act on, such as dev")
-	fs.BoolVar(&c.yes, "yes", false, "do not ask before changing the stage")
-	fs.BoolVar(&c.asJSON, "json", false, "print the result as JSON on stdout")
-	fs.StringVar(&c.dir, "dir", "", "the project directory (default: the nearest with Pulumi.yaml)")
-	fs.StringVar(&c.root, "pulumi-root", "", "where the Pulumi CLI is installed (its bin/pulumi)")
-	fs.BoolVar(&c.install, "install-cli", false, "install the Pulumi CLI "+pulumiVersion+" if it is missing")
+	c := command{op: op}
+	fs := flag.NewFlagSet("deploy "+op.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.flags(fs)
 	if err := fs.Parse(args[1:]); err != nil {
-		return command{}, false
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "usage: deploy %s --stage NAME [flags]\n\n%s\n\nflags:\n", op.name, op.summary)
+			flagtext.Defaults(stderr, fs)
+			return command{}, 0, false
+		}
+		fmt.Fprintf(stderr, "deploy %s: %s\n%s\n", op.name, flagtext.Error(err), usage)
+		return command{}, 2, false
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "deploy: unexpected arguments %v\n%s\n", fs.Args(), usage)
-		return command{}, false
+		return command{}, 2, false
 	}
 	if c.stage == "" {
 		fmt.Fprintf(stderr, "deploy: --stage is required\n%s\n", usage)
-		return command{}, false
+		return command{}, 2, false
 	}
-	return c, true
+	return c, 0, true
+}
+
+// help describes every operation and flag.
+func help(w io.Writer) {
+	fmt.Fprintln(w, "usage: deploy OPERATION --stage NAME [flags]")
+	fmt.Fprintln(w, "\nDeploys, previews, inspects and destroys a stage of the licence stack through the")
+	fmt.Fprintln(w, "Pulumi Automation API. Needs a secrets passphrase (PULUMI_CONFIG_PASSPHRASE or")
+	fmt.Fprintln(w, "PULUMI_CONFIG_PASSPHRASE_FILE), AWS credentials for preview, up and refresh, and the")
+	fmt.Fprintln(w, "Pulumi CLI (or --install-cli); each is checked before anything is asked or changed.")
+	fmt.Fprintln(w, "\noperations:")
+	for _, op := range operations {
+		fmt.Fprintf(w, "  %-8s %s\n", op.name, op.summary)
+	}
+	fmt.Fprintln(w, "\nflags:")
+	var c command
+	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
+	c.flags(fs)
+	flagtext.Defaults(w, fs)
+	fmt.Fprintln(w, "\nAn operation that changes the stage asks on the terminal, or takes --yes; with")
+	fmt.Fprintln(w, "standard input that is not a terminal it needs --yes.")
+	fmt.Fprintln(w, "\nexit status: 0 done; 1 the operation failed or was declined; 2 usage (an unknown")
+	fmt.Fprintln(w, "stage included, or a change without --yes and no terminal to ask).")
 }
 
 // confirm asks before an operation that changes the stage, unless --yes;
@@ -153,10 +214,10 @@ func (c command) confirm(stdin io.Reader, stderr io.Writer, interactive bool) (i
 		return 0, true
 	}
 	if !interactive {
-		fmt.Fprintf(stderr, "deploy: refusing to %s stage %s without --yes: standard input is not a terminal\n", c.name, c.stage)
+		fmt.Fprintf(stderr, "deploy: refusing to %s stage %s without --yes: standard input is not a terminal\n", c.op.name, c.stage)
 		return 2, false
 	}
-	fmt.Fprintf(stderr, "%s stage %s? [y/N] ", c.name, c.stage)
+	fmt.Fprintf(stderr, "%s stage %s? [y/N] ", c.op.name, c.stage)
 	answer, _ := bufio.NewReader(stdin).ReadString('\n')
 	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 		fmt.Fprintln(stderr, "deploy: cancelled")
@@ -168,7 +229,7 @@ func (c command) confirm(stdin io.Reader, stderr io.Writer, interactive bool) (i
 // failed reports err and returns the exit code: 2 for an unknown stage (a
 // usage error), 1 otherwise.
 func (c command) failed(err error, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "stack:", err)
+	fmt.Fprintln(stderr, "deploy:", err)
 	var unknown *deploy.UnknownStageError
 	if errors.Is(err, deploy.ErrNoPulumiCLI) && !c.install {
 		fmt.Fprintln(stderr, "deploy: or rerun with --install-cli to install Pulumi", pulumiVersion)
