@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jackc/pgx/v5"
@@ -24,12 +26,13 @@ func openPostgres(ctx context.Context, cfg env.PostgresConfig, local bool) (ledg
 	if !cfg.Aurora() {
 		return openLocalPostgres(ctx, cfg, local)
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return ledger{}, fmt.Errorf("load aws config: %w", err)
-	}
-	aurora := pgstore.Aurora{Host: cfg.Host, Port: cfg.Port, Database: cfg.Database, Region: awsCfg.Region}
-	pool, err := pgstore.OpenAurora(ctx, aurora, cfg.User, awsCfg.Credentials)
+	// The AWS configuration is loaded when the first connection needs it,
+	// not before the first request: a cold start waits for nothing it may
+	// not use.
+	loaded := sync.OnceValues(func() (aws.Config, error) { return config.LoadDefaultConfig(context.WithoutCancel(ctx)) })
+	awsCfg := func(context.Context) (aws.Config, error) { return loaded() }
+	aurora := pgstore.Aurora{Host: cfg.Host, Port: cfg.Port, Database: cfg.Database}
+	pool, err := pgstore.OpenAurora(ctx, aurora, cfg.User, awsCfg)
 	if err != nil {
 		return ledger{}, err
 	}
@@ -38,7 +41,11 @@ func openPostgres(ctx context.Context, cfg env.PostgresConfig, local bool) (ledg
 		if secretARN == "" {
 			return nil, fmt.Errorf("%s is not set: only the migration function may migrate", env.DBSecretARN)
 		}
-		conn, err := pgstore.ConnectAsMaster(ctx, aurora, secretsmanager.NewFromConfig(awsCfg), secretARN)
+		ac, err := awsCfg(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load aws config: %w", err)
+		}
+		conn, err := pgstore.ConnectAsMaster(ctx, aurora, secretsmanager.NewFromConfig(ac), secretARN)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,19 +33,31 @@ type Aurora struct {
 	Host     string // the cluster endpoint
 	Port     int
 	Database string
-	Region   string
 }
 
-// tlsConfig verifies the server's certificate against the RDS authorities
-// and its name against the endpoint.
-func (a Aurora) tlsConfig() (*tls.Config, error) {
+// rdsRoots are the RDS authorities, parsed once, when the first connection
+// needs them: a cold start does not spend parsing 115 certificates before
+// its first request asks for the database.
+var rdsRoots = sync.OnceValues(func() (*x509.CertPool, error) {
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(rdsCABundle) {
 		return nil, errors.New("the RDS CA bundle holds no certificates")
 	}
+	return roots, nil
+})
+
+// tlsConfig verifies the server's certificate against the RDS authorities
+// and its name against the endpoint.
+func (a Aurora) tlsConfig() (*tls.Config, error) {
+	roots, err := rdsRoots()
+	if err != nil {
+		return nil, err
+	}
 	return &tls.Config{RootCAs: roots, ServerName: a.Host, MinVersion: tls.VersionTLS12}, nil
 }
 
+// connConfig is the connection's configuration but its TLS, which
+// withTLS adds.
 func (a Aurora) connConfig(user string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig("")
 	if err != nil {
@@ -54,18 +67,27 @@ func (a Aurora) connConfig(user string) (*pgx.ConnConfig, error) {
 		return nil, fmt.Errorf("port %d: want 1 to 65535", a.Port)
 	}
 	cfg.Host, cfg.Port, cfg.Database, cfg.User = a.Host, uint16(a.Port), a.Database, user
-	if cfg.TLSConfig, err = a.tlsConfig(); err != nil {
-		return nil, err
-	}
-	cfg.Fallbacks = nil // TLS or nothing
+	cfg.Fallbacks = nil // TLS or nothing: withTLS sets it before any connection
 	return cfg, nil
 }
 
+// withTLS gives c verified TLS: a connection without it is never made.
+func (a Aurora) withTLS(c *pgx.ConnConfig) error {
+	t, err := a.tlsConfig()
+	if err != nil {
+		return err
+	}
+	c.TLSConfig = t
+	return nil
+}
+
 // OpenAurora returns a pool that connects as user with IAM authentication:
-// each new connection signs a fresh token with the function's credentials,
-// so there is no password anywhere. Connections are reused across
-// invocations.
-func OpenAurora(ctx context.Context, a Aurora, user string, credentials aws.CredentialsProvider) (*pgxpool.Pool, error) {
+// each new connection signs a fresh token with the function's credentials
+// and region from awsConfig, so there is no password anywhere. It connects
+// nothing and loads nothing until the first request needs a connection:
+// awsConfig (the AWS configuration) and the RDS authorities are read then.
+// Connections are reused across invocations.
+func OpenAurora(ctx context.Context, a Aurora, user string, awsConfig func(context.Context) (aws.Config, error)) (*pgxpool.Pool, error) {
 	cc, err := a.connConfig(user)
 	if err != nil {
 		return nil, fmt.Errorf("open aurora: %w", err)
@@ -78,7 +100,14 @@ func OpenAurora(ctx context.Context, a Aurora, user string, credentials aws.Cred
 	LambdaPool(cfg)
 	endpoint := net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
 	cfg.BeforeConnect = func(ctx context.Context, c *pgx.ConnConfig) error {
-		token, err := auth.BuildAuthToken(ctx, endpoint, a.Region, user, credentials)
+		if err := a.withTLS(c); err != nil {
+			return err
+		}
+		ac, err := awsConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("load aws config: %w", err)
+		}
+		token, err := auth.BuildAuthToken(ctx, endpoint, ac.Region, user, ac.Credentials)
 		if err != nil {
 			return fmt.Errorf("build IAM auth token: %w", err)
 		}
@@ -132,6 +161,9 @@ func ConnectAsMaster(ctx context.Context, a Aurora, sm *secretsmanager.Client, s
 	}
 	cc, err := a.connConfig(s.Username)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.withTLS(cc); err != nil {
 		return nil, err
 	}
 	cc.Password = s.Password
