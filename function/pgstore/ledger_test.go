@@ -177,6 +177,16 @@ func TestVerifyFindsEachTampering(t *testing.T) {
 				`UPDATE licences SET doc = jsonb_set(doc, '{penaltyPoints}', '0') WHERE id = '` + a.ID + `'`,
 				`SET session_replication_role = origin`}
 		}, false, false, "a", 2, 0, "live licence differs"},
+		{"live row given a field no licence has", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`SET session_replication_role = replica`,
+				`UPDATE licences SET doc = doc || '{"vip":true}' WHERE id = '` + a.ID + `'`,
+				`SET session_replication_role = origin`}
+		}, false, false, "a", 2, 0, "live licence differs"},
+		{"live row's latest actor rewritten", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`SET session_replication_role = replica`,
+				`UPDATE licences SET doc = jsonb_set(doc, '{lastEvent,actor,principal}', '"` + mallory + `"') WHERE id = '` + a.ID + `'`,
+				`SET session_replication_role = origin`}
+		}, false, false, "a", 2, 0, "live licence differs"},
 		{"resurrected id", func(t *testing.T, d *db, a, b licence.Licence) []string {
 			return []string{`SET session_replication_role = replica`,
 				`INSERT INTO licences (id, email, doc) SELECT '` + b.ID + `', 'b2@example.com', doc || '{"email":"b2@example.com"}' FROM licences WHERE id = '` + a.ID + `'`,

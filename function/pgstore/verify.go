@@ -231,7 +231,7 @@ func (c *chain) take(r historyRow, es *entries) string {
 	}
 	isDeletion := r.doc == nil && !r.erased
 	if r.head {
-		if reason := r.checkPresent(isDeletion); reason != "" {
+		if reason := r.checkPresent(isDeletion, c.replay); reason != "" {
 			return reason
 		}
 		if reason := es.checkLicenceEnd(r, isDeletion); reason != "" {
@@ -249,7 +249,10 @@ func (c *chain) take(r historyRow, es *entries) string {
 // revision built on it) shows even where every hash holds. Erased
 // revisions hold nothing to replay: the replay stops there.
 type replayer struct {
-	prev    *licence.Licence
+	prev *licence.Licence
+	// event is the event of the revision prev came from; nil for formula
+	// 1, which kept none beside the licence.
+	event   *licence.Event
 	stopped bool
 }
 
@@ -271,7 +274,7 @@ func (p *replayer) next(r historyRow) string {
 	if r.formula != 2 {
 		// Formula 1 kept no event beside the licence: the replay starts
 		// from it.
-		p.prev = &cur
+		p.prev, p.event = &cur, nil
 		return ""
 	}
 	var ev licence.Event
@@ -288,7 +291,7 @@ func (p *replayer) next(r historyRow) string {
 	if err := licence.Follows(p.prev, cur, ev); err != nil {
 		return "it does not follow from the revision before it: " + err.Error()
 	}
-	p.prev = &cur
+	p.prev, p.event = &cur, &ev
 	return ""
 }
 
@@ -327,8 +330,8 @@ func (r historyRow) checkHash() string {
 }
 
 // checkPresent compares the head of a chain with the live licence; ""
-// when they agree.
-func (r historyRow) checkPresent(isDeletion bool) string {
+// when they agree. replay has replayed the chain up to the head.
+func (r historyRow) checkPresent(isDeletion bool, replay replayer) string {
 	switch {
 	case isDeletion && r.live:
 		return "the licence is live but its history ends in its deletion"
@@ -339,6 +342,11 @@ func (r historyRow) checkPresent(isDeletion bool) string {
 	case r.erased || r.doc == nil:
 		return "the licence is live but its latest revision is erased"
 	}
+	if r.formula == 2 && !replay.stopped && replay.prev != nil && replay.event != nil {
+		return sameAsReplayed(*r.liveDoc, *replay.prev, *replay.event)
+	}
+	// A head of formula 1 (a licence unchanged since schema version 1)
+	// holds fields no licence has now: compared as JSON values.
 	want, ok := decodeJSON(*r.doc).(map[string]any)
 	if !ok {
 		return "its document is not a JSON object"
@@ -347,9 +355,36 @@ func (r historyRow) checkPresent(isDeletion bool) string {
 		want["lastEvent"] = decodeJSON(*r.event)
 	}
 	if !reflect.DeepEqual(any(want), decodeJSON(*r.liveDoc)) {
-		return "the live licence differs from the latest revision of its history"
+		return liveDiffers
 	}
 	return ""
+}
+
+const liveDiffers = "the live licence differs from the latest revision of its history"
+
+// sameAsReplayed compares a live licence's document with the licence and
+// event its chain's head holds, as typed values: the live document is read
+// strictly, so a field no licence has is a difference too. "" when they
+// agree.
+func sameAsReplayed(liveDoc string, head licence.Licence, event licence.Event) string {
+	var live licence.Licence
+	dec := json.NewDecoder(strings.NewReader(liveDoc))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&live); err != nil || dec.More() || live.LastEvent == nil {
+		return liveDiffers
+	}
+	liveEvent := *live.LastEvent
+	live.LastEvent, head.LastEvent = nil, nil
+	if live != head || !sameEvent(liveEvent, event) {
+		return liveDiffers
+	}
+	return ""
+}
+
+// sameEvent says whether two events are one: the same kind, change, time
+// and actor.
+func sameEvent(a, b licence.Event) bool {
+	return a.Kind == b.Kind && a.Reason == b.Reason && a.Points == b.Points && a.At.Equal(b.At) && a.Actor == b.Actor
 }
 
 // decodeJSON is the value a JSON text holds, numbers kept exact; nil
