@@ -333,6 +333,7 @@ func BenchmarkColdStart(b *testing.B) {
 			"DB_PORT=5432", "DB_NAME=licences", "DB_USER=licences_api", "DB_RELEASE_IDLE=true"}},
 	} {
 		b.Run(engine.name, func(b *testing.B) {
+			var total time.Duration
 			for b.Loop() {
 				rt := newRuntimeAPI()
 				rts := httptest.NewServer(rt)
@@ -346,10 +347,11 @@ func BenchmarkColdStart(b *testing.B) {
 					b.Fatal(err)
 				}
 				first := <-rt.firstNext
-				b.ReportMetric(float64(first.Sub(start).Microseconds())/1000, "ms-to-next")
+				total += first.Sub(start)
 				stop(cmd)
 				rts.Close()
 			}
+			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms-to-next")
 		})
 	}
 }
