@@ -57,6 +57,14 @@ func TestVerifyWritesAndChecksDigests(t *testing.T) {
 	if code := run(ctx, []string{"-digest", digest}, s.URL, &out, &errOut); code != 0 || !strings.Contains(out.String(), "matches the digest") {
 		t.Fatalf("written on since the digest: exit %d, %q %q", code, out.String(), errOut.String())
 	}
+	out.Reset()
+	if code := run(ctx, []string{"-digest", digest, "-since"}, s.URL, &out, &errOut); code != 0 || !strings.Contains(out.String(), "changed since the digest holds") ||
+		!strings.Contains(out.String(), "3 revisions (0 redacted) of 1 licences") {
+		t.Fatalf("what changed since the digest: exit %d, %q %q; want the changed licence's whole chain", code, out.String(), errOut.String())
+	}
+	if code := run(ctx, []string{"-since"}, s.URL, &out, &errOut); code != 2 {
+		t.Errorf("-since without -digest: exit %d, want 2", code)
+	}
 	exec(`DELETE FROM licence_history WHERE version = 0`)
 	out.Reset()
 	if code := run(ctx, []string{"-digest", digest}, s.URL, &out, &errOut); code != 1 || !strings.Contains(out.String(), "breaks at version 1") {

@@ -65,7 +65,7 @@ func TestItReportsEachTamperingOfTheRecord(t *testing.T) {
 					t.Fatalf("%s: %v", stmt, err)
 				}
 			}
-			for _, args := range [][]string{nil, {"-digest", digest}} {
+			for _, args := range [][]string{nil, {"-digest", digest}, {"-digest", digest, "-since"}} {
 				out.Reset()
 				code := run(ctx, args, url, &out, &errOut)
 				if code != 1 || !strings.HasPrefix(out.String(), "BROKEN") || !strings.Contains(out.String(), c.where) {

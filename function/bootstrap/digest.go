@@ -25,10 +25,14 @@ const DigestKey = digeststore.Key
 
 // digestResult is what a run of the digest function answers.
 type digestResult struct {
-	Verified  bool   `json:"verified"`
-	Revisions int    `json:"revisions"`
-	Redacted  int    `json:"redacted"`
-	Erasures  int    `json:"erasures"`
+	Verified  bool `json:"verified"`
+	Revisions int  `json:"revisions"`
+	Redacted  int  `json:"redacted"`
+	Erasures  int  `json:"erasures"`
+	// Full says the run verified the whole ledger; otherwise what changed
+	// since the previous digest. Read is how many rows it read.
+	Full      bool   `json:"full"`
+	Read      int    `json:"read"`
 	Position  int64  `json:"position"`
 	Previous  int64  `json:"previous"`
 	VersionID string `json:"versionId,omitempty"`
@@ -47,17 +51,34 @@ func digestHandler(ctx context.Context, cfg env.Config, db ledgerDigest, log *sl
 		return nil, fmt.Errorf("digest bucket: %w", err)
 	}
 	metrics := emf{namespace: MetricsNamespace(cfg.Stage), out: os.Stdout}
-	// The scheduler's input ({}) says nothing: every run does the same.
-	return func(ctx context.Context, _ json.RawMessage) (digestResult, error) {
+	// The scheduler's input ({}) asks for a run that verifies what changed
+	// since the newest digest (pgstore.VerifySince), so its cost follows
+	// the changes; {"full": true}, by hand or on a slower schedule, verifies
+	// the whole ledger against it.
+	return func(ctx context.Context, event json.RawMessage) (digestResult, error) {
+		var ask struct {
+			Full bool `json:"full"`
+		}
+		if len(event) > 0 {
+			if err := json.Unmarshal(event, &ask); err != nil {
+				return digestResult{}, fmt.Errorf("the event is not {} or {\"full\": true}: %w", err)
+			}
+		}
 		previous, err := store.Newest(ctx)
 		if err != nil {
 			return digestResult{}, err
 		}
-		rep, err := pgstore.Verify(ctx, db, previous)
+		var rep pgstore.Report
+		if previous != nil && !ask.Full {
+			rep, err = pgstore.VerifySince(ctx, db, *previous)
+		} else {
+			rep, err = pgstore.Verify(ctx, db, previous)
+		}
 		if err != nil {
 			return digestResult{}, fmt.Errorf("verify the ledger: %w", err)
 		}
-		res := digestResult{Verified: rep.Broken == nil, Revisions: rep.Revisions, Redacted: rep.Redacted, Erasures: rep.Erasures, Position: rep.Digest.Seq}
+		res := digestResult{Verified: rep.Broken == nil, Full: previous == nil || ask.Full, Revisions: rep.Revisions, Redacted: rep.Redacted,
+			Erasures: rep.Erasures, Read: rep.Read, Position: rep.Digest.Seq}
 		if previous != nil {
 			res.Previous = previous.Seq
 		}

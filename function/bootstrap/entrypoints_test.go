@@ -90,8 +90,8 @@ func TestDigestEntrypointVerifiesThenWrites(t *testing.T) {
 	if err := json.Unmarshal(got[0].body, &first); err != nil || !got[0].ok || !first.Verified || first.Position != 2 || first.Previous != 0 {
 		t.Fatalf("first run: %s", got[0].body)
 	}
-	if err := json.Unmarshal(got[1].body, &second); err != nil || !got[1].ok || second.Previous != 2 {
-		t.Fatalf("second run: %s", got[1].body)
+	if err := json.Unmarshal(got[1].body, &second); err != nil || !got[1].ok || second.Previous != 2 || first.Full == second.Full || !first.Full {
+		t.Fatalf("second run: %s; want the first to verify everything, the second what changed since", got[1].body)
 	}
 	if !strings.Contains(logged, `"LedgerVerified":1`) || !strings.Contains(logged, `"Namespace":"Licences/test"`) || !strings.Contains(logged, `"Dimensions":[[]]`) {
 		t.Errorf("no metric in the log: %s", logged)
@@ -115,9 +115,11 @@ func TestDigestEntrypointVerifiesThenWrites(t *testing.T) {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	got, logged = invokeLogged(t, digestEnv, "digest", []byte(`{}`))
-	if got[0].ok || !strings.Contains(string(got[0].body), "entries were removed") {
-		t.Errorf("after tampering: %s, want a failure naming the removal", got[0].body)
+	got, logged = invokeLogged(t, digestEnv, "digest", []byte(`{}`), []byte(`{"full": true}`))
+	for i, run := range []string{"what changed", "everything"} {
+		if got[i].ok || !strings.Contains(string(got[i].body), "entries were removed") {
+			t.Errorf("after tampering, verifying %s: %s, want a failure naming the removal", run, got[i].body)
+		}
 	}
 	if !strings.Contains(logged, `"LedgerVerified":0`) {
 		t.Errorf("the failure published no metric: %s", logged)

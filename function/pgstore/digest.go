@@ -31,6 +31,11 @@ type Digest struct {
 	// Checkpoints are the chain at every CheckpointEvery positions, so a
 	// divergence is placed within that many entries.
 	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
+	// Horizon is the oldest transaction the digest's snapshot did not see
+	// (pg_snapshot_xmin): every row written or changed since has a
+	// transaction id at or past it, which is how VerifySince finds what to
+	// look at again. 0 in a digest taken before it was recorded.
+	Horizon int64 `json:"horizon,omitempty"`
 }
 
 // Checkpoint is the chain's hash at a position.
@@ -61,7 +66,8 @@ func link(prev []byte, seq int64, entry []byte) []byte {
 // alone is cheap enough to read for a quick comparison.
 func TakeDigest(ctx context.Context, q Querier) (Digest, error) {
 	var d Digest
-	if err := q.QueryRow(ctx, `SELECT seq, hash, now() FROM ledger_tip`).Scan(&d.Seq, &d.Hash, &d.At); err != nil {
+	if err := q.QueryRow(ctx, `SELECT seq, hash, now(), pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM ledger_tip`).
+		Scan(&d.Seq, &d.Hash, &d.At, &d.Horizon); err != nil {
 		return d, fmt.Errorf("read the ledger's tip: %w", err)
 	}
 	d.At = d.At.UTC()

@@ -59,11 +59,11 @@ type entries struct {
 	formulaSince int64
 }
 
-// readEntries reads and checks every entry that is not a revision: each
-// matches its hash and says what its kind says, and no licence is erased
-// twice.
-func readEntries(ctx context.Context, q Querier, rep *Report) (*entries, error) {
-	rows, err := q.Query(ctx, `SELECT ledger_seq, kind, tx_time, body::text, hash FROM ledger_entries ORDER BY ledger_seq`)
+// readEntries reads and checks the scope's entries that are not
+// revisions: each matches its hash and says what its kind says, and no
+// licence is erased twice.
+func readEntries(ctx context.Context, q Querier, sc scope, rep *Report) (*entries, error) {
+	rows, err := q.Query(ctx, `SELECT ledger_seq, kind, tx_time, body::text, hash FROM ledger_entries`+sc.entries()+` ORDER BY ledger_seq`, sc.entryArgs()...)
 	if err != nil {
 		return nil, fmt.Errorf("read the ledger's entries: %w", err)
 	}
@@ -79,6 +79,7 @@ func readEntries(ctx context.Context, q Querier, rep *Report) (*entries, error) 
 		if err := rows.Scan(&seq, &kind, &at, &body, &hash); err != nil {
 			return nil, fmt.Errorf("read the ledger's entries: %w", err)
 		}
+		rep.Read++
 		if reason := es.add(seq, kind, at, body, hash); reason != "" {
 			rep.Broken = &BrokenLink{Seq: seq, Reason: reason}
 			return es, nil

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -187,6 +188,13 @@ func TestVerifyFindsEachTampering(t *testing.T) {
 				`UPDATE licences SET doc = jsonb_set(doc, '{lastEvent,actor,principal}', '"` + mallory + `"') WHERE id = '` + a.ID + `'`,
 				`SET session_replication_role = origin`}
 		}, false, false, "a", 2, 0, "live licence differs"},
+		// Only the ledger's chain holds the order of commits: the
+		// licences' own chains are whole.
+		{"two revisions' positions swapped", func(t *testing.T, d *db, a, b licence.Licence) []string {
+			return []string{`UPDATE licence_history SET ledger_seq = -1 WHERE ledger_seq = 1`,
+				`UPDATE licence_history SET ledger_seq = 1 WHERE ledger_seq = 2`,
+				`UPDATE licence_history SET ledger_seq = 2 WHERE ledger_seq = -1`}
+		}, false, false, "", 0, 6, "the ledger"},
 		{"resurrected id", func(t *testing.T, d *db, a, b licence.Licence) []string {
 			return []string{`SET session_replication_role = replica`,
 				`INSERT INTO licences (id, email, doc) SELECT '` + b.ID + `', 'b2@example.com', doc || '{"email":"b2@example.com"}' FROM licences WHERE id = '` + a.ID + `'`,
@@ -300,8 +308,9 @@ func TestVerifyFindsEachTampering(t *testing.T) {
 
 // wantBroken verifies the ledger without a digest and against digest, and
 // fails the test unless each reports the break want describes: its place,
-// and a reason that holds want.Reason. hidden: the change should hide from
-// the chains alone, and only the digest catch it.
+// and a reason that holds want.Reason; and verifying only what changed
+// since digest (VerifySince) must find a break too. hidden: the change
+// should hide from the chains alone, and only the digest catch it.
 func (d *db) wantBroken(t *testing.T, want BrokenLink, digest Digest, hidden bool) {
 	t.Helper()
 	check := func(rep Report, what string) {
@@ -323,6 +332,13 @@ func (d *db) wantBroken(t *testing.T, want BrokenLink, digest Digest, hidden boo
 		check(d.verify(t, nil), "without a digest")
 	}
 	check(d.verify(t, &digest), "against the digest")
+	// A run that verifies only what changed since the digest catches it
+	// too, wherever it first finds it.
+	if rep := d.verifySince(t, digest); rep.Broken == nil {
+		t.Errorf("incrementally, the tampered ledger verifies: %+v", rep)
+	} else {
+		t.Logf("incrementally: %v", rep.Broken)
+	}
 }
 
 // Erasure keeps every hash: the ledger verifies against the digest taken
@@ -504,4 +520,34 @@ func TestRacingErasuresRecordOneErasure(t *testing.T) {
 	if rep := d.verify(t, nil); rep.Broken != nil || rep.Erasures != 1 || rep.Redacted != 2 || rep.Digest.Seq != 7 {
 		t.Errorf("after 8 racing erasures: %+v; want 1 erasure of 2 revisions at position 7", rep)
 	}
+}
+
+// A run after the digest reads what came after it and the licences it
+// touched, not the ledger: 1,000 points changes on a ledger of 20,000
+// licences read the 1,000 licences' chains and the 1,000 new positions,
+// and end at the digest a full verification takes.
+func TestVerifySinceReadsWhatChanged(t *testing.T) {
+	const licences, changed = 20000, 1000
+	d := newDB(t)
+	fillLedger(t, d, licences)
+	full := d.verify(t, nil)
+	if full.Broken != nil || full.Digest.Horizon == 0 {
+		t.Fatalf("the full verification: %+v", full)
+	}
+	d.tamper(t, `UPDATE licences SET doc = doc || jsonb_build_object('penaltyPoints', 4, 'lastEvent',
+		'{"kind":"PenaltyPointsAdded","points":1,"reason":"again","at":"2026-11-26T09:00:00Z","actor":{"principal":"bench"}}'::jsonb)
+		WHERE id <= lpad('`+fmt.Sprint(changed)+`', 22, '0')`)
+	since := d.verifySince(t, full.Digest)
+	again := d.verify(t, nil)
+	switch {
+	case since.Broken != nil || again.Broken != nil:
+		t.Fatalf("after %d changes: %v, %v", changed, since.Broken, again.Broken)
+	case since.Digest.Seq != full.Digest.Seq+changed || !bytes.Equal(since.Digest.Hash, again.Digest.Hash) || len(since.Digest.Checkpoints) != len(again.Digest.Checkpoints):
+		t.Errorf("the incremental digest %d %x, the full one %d %x", since.Digest.Seq, since.Digest.Hash, again.Digest.Seq, again.Digest.Hash)
+	case since.Revisions != 3*changed:
+		t.Errorf("it checked %d revisions, want the %d changed licences' %d", since.Revisions, changed, 3*changed)
+	case since.Read > 5*changed:
+		t.Errorf("it read %d rows for %d changes (a full verification reads %d)", since.Read, changed, again.Read)
+	}
+	t.Logf("after %d changes to a ledger of %d revisions: the incremental run read %d rows, a full one %d", changed, again.Revisions, since.Read, again.Read)
 }

@@ -115,6 +115,16 @@ func (d *db) subject() storetest.Subject {
 	}
 }
 
+// verifySince runs VerifySince as the digest's user.
+func (d *db) verifySince(t testing.TB, since Digest) Report {
+	t.Helper()
+	rep, err := VerifySince(context.Background(), d.digest.pool, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 // verify runs Verify as the digest's user.
 func (d *db) verify(t testing.TB, against *Digest) Report {
 	t.Helper()

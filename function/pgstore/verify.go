@@ -38,8 +38,11 @@ type Report struct {
 	// Revisions is how many revisions were checked; Redacted how many of
 	// them are erased (their hashes checked, their data gone); Erasures
 	// how many erasures the ledger records; Licences how many licences
-	// have a history, Live how many exist.
+	// have a history, Live how many exist. VerifySince counts only what it
+	// looked at again.
 	Revisions, Redacted, Erasures, Licences, Live int
+	// Read is how many rows the verification read: its cost.
+	Read int
 	// Digest is the ledger's digest, recomputed from its revisions, with
 	// its checkpoints: write it out to check the ledger against later.
 	Digest Digest
@@ -133,12 +136,75 @@ type Beginner interface {
 }
 
 func verify(ctx context.Context, q Querier, against *Digest, rep *Report) error {
-	es, err := readEntries(ctx, q, rep)
+	if err := verifyLicences(ctx, q, everything, rep); err != nil || rep.Broken != nil {
+		return err
+	}
+	return verifyLedger(ctx, q, against, rep)
+}
+
+// scope is the licences a verification reads: every licence, or those a
+// later run must look at again (VerifySince). Its clauses are SQL, with
+// its licence ids as $1.
+type scope struct {
+	// licences are the ids; nil means every licence.
+	licences []string
+	// after is the position past which every entry is new to the run.
+	after int64
+}
+
+// everything is the whole ledger.
+var everything = scope{}
+
+// args are the arguments of a query restricted by history or live.
+func (sc scope) args() []any {
+	if sc.licences == nil {
+		return nil
+	}
+	return []any{sc.licences}
+}
+
+// entryArgs are the arguments of a query restricted by entries.
+func (sc scope) entryArgs() []any {
+	if sc.licences == nil {
+		return nil
+	}
+	return []any{sc.licences, sc.after}
+}
+
+// history restricts a query on licence_history h to the scope.
+func (sc scope) history() string {
+	if sc.licences == nil {
+		return ""
+	}
+	return " WHERE h.licence_id = ANY($1)"
+}
+
+// entries restricts a query on ledger_entries to the scope, the formula's
+// record always included.
+func (sc scope) entries() string {
+	if sc.licences == nil {
+		return ""
+	}
+	return " WHERE kind = 'formula' OR body->>'licenceId' = ANY($1) OR ledger_seq > $2"
+}
+
+// live restricts a query on licences l to the scope.
+func (sc scope) live() string {
+	if sc.licences == nil {
+		return ""
+	}
+	return " AND l.id = ANY($1)"
+}
+
+// verifyLicences checks the scope's licences: their entries, chains,
+// erasures and live rows.
+func verifyLicences(ctx context.Context, q Querier, sc scope, rep *Report) error {
+	es, err := readEntries(ctx, q, sc, rep)
 	if err != nil || rep.Broken != nil {
 		return err
 	}
 	rep.Erasures = len(es.ordered)
-	if err := verifyChains(ctx, q, es, rep); err != nil || rep.Broken != nil {
+	if err := verifyChains(ctx, q, sc, es, rep); err != nil || rep.Broken != nil {
 		return err
 	}
 	if es.checkAllMatched(rep); rep.Broken != nil {
@@ -146,7 +212,7 @@ func verify(ctx context.Context, q Querier, against *Digest, rep *Report) error 
 	}
 	var orphan string
 	err = q.QueryRow(ctx, `SELECT l.id FROM licences l WHERE NOT EXISTS
-		(SELECT FROM licence_history h WHERE h.licence_id = l.id) ORDER BY l.id LIMIT 1`).Scan(&orphan)
+		(SELECT FROM licence_history h WHERE h.licence_id = l.id)`+sc.live()+` ORDER BY l.id LIMIT 1`, sc.args()...).Scan(&orphan)
 	switch {
 	case err == nil:
 		rep.Broken = &BrokenLink{LicenceID: orphan, Reason: "the licence exists but has no history"}
@@ -154,15 +220,15 @@ func verify(ctx context.Context, q Querier, against *Digest, rep *Report) error 
 	case !isNoRows(err):
 		return fmt.Errorf("look for licences without a history: %w", err)
 	}
-	return verifyLedger(ctx, q, against, rep)
+	return nil
 }
 
-func verifyChains(ctx context.Context, q Querier, es *entries, rep *Report) error {
+func verifyChains(ctx context.Context, q Querier, sc scope, es *entries, rep *Report) error {
 	rows, err := q.Query(ctx, `SELECT x.licence_id, x.version, x.tx_id, x.tx_time, x.formula, x.doc::text, x.event::text,
 			x.content_hash, x.erased IS NOT NULL, x.erased::text, x.ledger_seq, x.prev_hash, x.hash, x.head, l.id IS NOT NULL, CASE WHEN x.head THEN l.doc::text END
-		FROM (SELECT h.*, h.version = max(h.version) OVER (PARTITION BY h.licence_id) AS head FROM licence_history h) x
+		FROM (SELECT h.*, h.version = max(h.version) OVER (PARTITION BY h.licence_id) AS head FROM licence_history h`+sc.history()+`) x
 		LEFT JOIN licences l ON l.id = x.licence_id
-		ORDER BY x.licence_id, x.version`)
+		ORDER BY x.licence_id, x.version`, sc.args()...)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
@@ -192,6 +258,7 @@ func verifyChains(ctx context.Context, q Querier, es *entries, rep *Report) erro
 			rep.Redacted++
 		}
 		rep.Revisions++
+		rep.Read++
 	}
 	return rows.Err()
 }
@@ -405,26 +472,40 @@ func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) 
 	if err != nil {
 		return fmt.Errorf("read the ledger: %w", err)
 	}
-	defer rows.Close()
 	d := Digest{Hash: []byte{}}
-	expect := expectations(against)
-	lastGood := int64(0)
+	if rep.Broken, err = extend(rows, &d, expectations(against), against, &rep.Read); err != nil || rep.Broken != nil {
+		return err
+	}
+	if against != nil && d.Seq < against.Seq {
+		rep.Broken = &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf(
+			"the ledger ends at position %d, but the digest taken at %s covers %d: entries were removed", d.Seq, against.At.Format(time.RFC3339), against.Seq)}
+		return nil
+	}
+	return checkTip(ctx, q, d, rep)
+}
+
+// extend chains the ledger's rows (position and hash, in order of
+// position) onto d, each at the position after the one before, and holds
+// the chain to expect, the hashes a digest (against) records by position;
+// it returns the first place that does not hold, and counts the rows in
+// read.
+func extend(rows pgx.Rows, d *Digest, expect map[int64][]byte, against *Digest, read *int) (*BrokenLink, error) {
+	defer rows.Close()
+	lastGood := d.Seq
 	for rows.Next() {
+		*read++
 		var seq *int64
 		var hash []byte
 		if err := rows.Scan(&seq, &hash); err != nil {
-			return fmt.Errorf("read the ledger: %w", err)
+			return nil, fmt.Errorf("read the ledger: %w", err)
 		}
 		switch {
 		case seq == nil:
-			rep.Broken = &BrokenLink{Reason: "a revision has no position in the ledger"}
-			return nil
+			return &BrokenLink{Reason: "a revision has no position in the ledger"}, nil
 		case *seq <= d.Seq:
-			rep.Broken = &BrokenLink{Seq: *seq, Reason: "two entries hold this position"}
-			return nil
+			return &BrokenLink{Seq: *seq, Reason: "two entries hold this position"}, nil
 		case *seq != d.Seq+1:
-			rep.Broken = &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf("the next entry is at position %d: an entry is missing", *seq)}
-			return nil
+			return &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf("the next entry is at position %d: an entry is missing", *seq)}, nil
 		}
 		d.Seq = *seq
 		d.Hash = link(d.Hash, d.Seq, hash)
@@ -433,23 +514,17 @@ func verifyLedger(ctx context.Context, q Querier, against *Digest, rep *Report) 
 		}
 		if want, ok := expect[d.Seq]; ok {
 			if !bytes.Equal(d.Hash, want) {
-				rep.Broken = &BrokenLink{Seq: d.Seq, Reason: fmt.Sprintf(
+				return &BrokenLink{Seq: d.Seq, Reason: fmt.Sprintf(
 					"the ledger differs from the digest taken at %s between positions %d and %d: an entry there was changed, removed or inserted",
-					against.At.Format(time.RFC3339), lastGood+1, d.Seq)}
-				return nil
+					against.At.Format(time.RFC3339), lastGood+1, d.Seq)}, nil
 			}
 			lastGood = d.Seq
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read the ledger: %w", err)
+		return nil, fmt.Errorf("read the ledger: %w", err)
 	}
-	if against != nil && d.Seq < against.Seq {
-		rep.Broken = &BrokenLink{Seq: d.Seq + 1, Reason: fmt.Sprintf(
-			"the ledger ends at position %d, but the digest taken at %s covers %d: entries were removed", d.Seq, against.At.Format(time.RFC3339), against.Seq)}
-		return nil
-	}
-	return checkTip(ctx, q, d, rep)
+	return nil, nil
 }
 
 // expectations are the hashes a digest taken earlier records, by position:
@@ -478,7 +553,7 @@ func checkTip(ctx context.Context, q Querier, d Digest, rep *Report) error {
 			"the ledger's tip says position %d, its revisions chain to position %d with another hash", tip.Seq, d.Seq)}
 		return nil
 	}
-	d.At = tip.At
+	d.At, d.Horizon = tip.At, tip.Horizon
 	rep.Digest = d
 	return nil
 }
