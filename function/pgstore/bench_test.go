@@ -3,13 +3,10 @@ package pgstore
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/privateledger/licences/function/licence"
+	"github.com/privateledger/licences/function/licence/storetest"
 )
 
 // BenchmarkWrites measures each write against the local server and reports
@@ -73,66 +70,12 @@ func BenchmarkVerify(b *testing.B) {
 	b.ReportMetric(float64(2*licences), "revisions")
 }
 
-// BenchmarkConcurrentWrites measures creates and points changes per second,
-// and their p50 and p99, with 1, 8, 32 and 128 clients writing at once,
-// each its own connection (as that many Lambda instances hold one each).
-// Every write takes the ledger's tip until it commits, so the tip's row is
-// the ceiling this shows.
+// BenchmarkConcurrentWrites measures writes at 1 to 128 clients at once
+// (storetest.ConcurrentWrites), each client its own connection, as that
+// many Lambda instances hold one each. Every write takes the ledger's tip
+// until it commits, so the tip's row is the ceiling this shows.
 func BenchmarkConcurrentWrites(b *testing.B) {
-	for _, clients := range []int{1, 8, 32, 128} {
-		for _, op := range []string{"create", "points"} {
-			b.Run(fmt.Sprintf("%s/clients=%d", op, clients), func(b *testing.B) {
-				db := newDB(b)
-				ctx := context.Background()
-				ids := make([]string, clients)
-				for i := range ids {
-					ids[i] = create(b, db.api, fmt.Sprintf("writer%d@example.com", i), "").ID
-				}
-				var (
-					mu        sync.Mutex
-					latencies []time.Duration
-					next      atomic.Int64
-				)
-				b.ResetTimer()
-				start := time.Now()
-				var wg sync.WaitGroup
-				for c := range clients {
-					wg.Go(func() {
-						var mine []time.Duration
-						for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
-							t0 := time.Now()
-							var err error
-							if op == "create" {
-								_, _, err = db.api.Create(ctx, licence.New("", licence.Application{FirstName: "Jo", LastName: "Bloggs",
-									Email: fmt.Sprintf("c%d-%d@example.com", c, n), Telephone: "07700900123", Postcode: "SW1A 1AA"}, at, clerk), licence.IdempotencyKey{})
-							} else {
-								_, err = db.api.Update(ctx, ids[c], func(l *licence.Licence) {
-									l.ChangePoints(licence.PointsChange{Points: 1, Reason: "x"}, at, clerk)
-								})
-							}
-							if err != nil {
-								b.Error(err)
-								return
-							}
-							mine = append(mine, time.Since(t0))
-						}
-						mu.Lock()
-						latencies = append(latencies, mine...)
-						mu.Unlock()
-					})
-				}
-				wg.Wait()
-				elapsed := time.Since(start)
-				slices.Sort(latencies)
-				if len(latencies) == 0 {
-					return
-				}
-				b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "writes/s")
-				b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
-				b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
-			})
-		}
-	}
+	storetest.ConcurrentWrites(b, func(b *testing.B) licence.Store { return newDB(b).api })
 }
 
 // fillLedger writes n licences, each made then given 3 points, through the

@@ -311,3 +311,11 @@ func TestARequestEndedMidAnswerIsUnavailable(t *testing.T) {
 		t.Fatalf("err = %v, want UnavailableError for an answer cut off mid-way", err)
 	}
 }
+
+// BenchmarkConcurrentWrites measures writes at 1 to 128 clients at once on
+// the local QLDB (storetest.ConcurrentWrites): the store's own limit on
+// transactions in flight and the ledger's optimistic concurrency, not
+// AWS's service, which this double does not time.
+func BenchmarkConcurrentWrites(b *testing.B) {
+	storetest.ConcurrentWrites(b, func(b *testing.B) licence.Store { _, s := newStore(b); return s })
+}
