@@ -17,19 +17,7 @@ import (
 
 var pg *localpg.Server
 
-func TestMain(m *testing.M) {
-	s, err := localpg.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "the client's tests need a PostgreSQL server:", err)
-		os.Exit(1)
-	}
-	pg = s
-	code := m.Run()
-	if err := s.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop the PostgreSQL server:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localpg.Main(m, &pg)) }
 
 var jo = licence.Application{FirstName: "Jo", LastName: "Bloggs", Email: "jo@example.com", Telephone: "07700 900123", Postcode: "sw1a 1aa"}
 

@@ -19,19 +19,7 @@ import (
 
 var pg *localpg.Server
 
-func TestMain(m *testing.M) {
-	s, err := localpg.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "the command's tests need a PostgreSQL server:", err)
-		os.Exit(1)
-	}
-	pg = s
-	code := m.Run()
-	if err := s.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop the PostgreSQL server:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localpg.Main(m, &pg)) }
 
 // licences runs the command line with args; the stage's apiUrl, where
 // asked for, is stage.

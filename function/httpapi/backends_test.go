@@ -58,19 +58,7 @@ var backends = []backend{{"qldb", openQLDB}, {"postgres", openPostgres}}
 var pg *localpg.Server
 
 // TestMain starts one local PostgreSQL for the package's tests.
-func TestMain(m *testing.M) {
-	s, err := localpg.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "the route tests need a PostgreSQL server:", err)
-		os.Exit(1)
-	}
-	pg = s
-	code := m.Run()
-	if err := s.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop the PostgreSQL server:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localpg.Main(m, &pg)) }
 
 // proxyTo starts a proxy to addr, closed when the test ends.
 func proxyTo(t testing.TB, addr string) *tcpproxy.Proxy {

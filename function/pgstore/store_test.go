@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -22,19 +21,7 @@ var users = Users{API: env.APIDatabaseUser, Eraser: env.EraserDatabaseUser, Dige
 var server *localpg.Server
 
 // TestMain starts one local PostgreSQL for the package's tests.
-func TestMain(m *testing.M) {
-	s, err := localpg.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pgstore tests need a PostgreSQL server:", err)
-		os.Exit(1)
-	}
-	server = s
-	code := m.Run()
-	if err := s.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop the PostgreSQL server:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localpg.Main(m, &server)) }
 
 // statements counts the SQL statements a pool sends.
 type statements struct{ n atomic.Int64 }

@@ -109,6 +109,26 @@ func StartForTest(t testing.TB) *Server {
 	return s
 }
 
+// Main runs a package's tests with one server for them all, which it
+// puts in *s before they run and stops after; it returns the exit code.
+// For TestMain: os.Exit(localpg.Main(m, &server)).
+func Main(m *testing.M, s **Server) int {
+	srv, err := Start(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "these tests need a PostgreSQL server:", err)
+		return 1
+	}
+	*s = srv
+	code := m.Run()
+	if err := srv.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop the PostgreSQL server:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
 // CreateDatabase creates a new, empty database and returns a URL that
 // connects to it as the superuser.
 func (s *Server) CreateDatabase(ctx context.Context) (string, error) {
