@@ -98,7 +98,6 @@ type call struct {
 
 // answer is what a call got.
 type answer struct {
-	status int
 	header http.Header
 }
 
@@ -175,7 +174,7 @@ func (cl *Client) send(ctx context.Context, c call, body []byte) (answer, error)
 	if len(raw) > MaxAnswerBytes {
 		return answer{}, fmt.Errorf("%s %s: the answer is over %d bytes", c.method, c.path, MaxAnswerBytes)
 	}
-	a := answer{status: res.StatusCode, header: res.Header}
+	a := answer{header: res.Header}
 	for _, s := range c.want {
 		if res.StatusCode != s {
 			continue
