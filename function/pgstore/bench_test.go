@@ -72,8 +72,8 @@ func BenchmarkVerify(b *testing.B) {
 
 // BenchmarkConcurrentWrites measures writes at 1 to 128 clients at once
 // (storetest.ConcurrentWrites), each client its own connection, as that
-// many Lambda instances hold one each. Every write takes the ledger's tip
-// until it commits, so the tip's row is the ceiling this shows.
+// many Lambda instances hold one each. Every write holds the ledger's tip
+// while it commits, so the tip's row is the ceiling this shows.
 func BenchmarkConcurrentWrites(b *testing.B) {
 	storetest.ConcurrentWrites(b, func(b *testing.B) licence.Store { return newDB(b).api })
 }

@@ -46,11 +46,13 @@ ALTER TABLE licence_history
     ADD COLUMN IF NOT EXISTS erased       jsonb;    -- the erasure: when, and who asked
 CREATE UNIQUE INDEX IF NOT EXISTS licence_history_ledger_seq ON licence_history (ledger_seq);
 
--- The ledger's tip: how many revisions it holds and the hash chained over
--- all of them in commit order. Every revision updates it, so writers
--- queue on this row until they commit: a revision's ledger_seq is its
--- place in commit order, and a digest read from here never skips one
--- that commits later.
+-- The ledger's tip: how many entries it holds and the hash chained over
+-- all of them in commit order. Every entry updates it, and holds it until
+-- its transaction commits: an entry's ledger_seq is its place in commit
+-- order, and a digest read from here never skips one that commits later.
+-- A revision takes the tip only as its transaction commits
+-- (licence_history_link), so writers queue on this row for the commit
+-- alone, not for their statements or the round trips between them.
 CREATE TABLE IF NOT EXISTS ledger_tip (
     one  boolean PRIMARY KEY DEFAULT true CHECK (one),
     seq  bigint NOT NULL,
@@ -152,7 +154,6 @@ DECLARE
     prev    bytea;
     content bytea;
     h       bytea;
-    lseq    bigint;
     tx      bigint      := txid_current();
     at      timestamptz := now();
 BEGIN
@@ -189,9 +190,8 @@ BEGIN
     END IF;
     content := public.licence_content_hash(d, ev);
     h := public.licence_revision_hash_v2(prev, rid, ver, tx, at, content);
-    UPDATE public.ledger_tip SET seq = seq + 1, hash = public.licence_ledger_link(hash, seq + 1, h) RETURNING seq INTO lseq;
-    INSERT INTO public.licence_history (licence_id, version, tx_id, tx_time, formula, doc, event, content_hash, prev_hash, hash, ledger_seq)
-        VALUES (rid, ver, tx, at, 2, d, ev, content, prev, h, lseq);
+    INSERT INTO public.licence_history (licence_id, version, tx_id, tx_time, formula, doc, event, content_hash, prev_hash, hash)
+        VALUES (rid, ver, tx, at, 2, d, ev, content, prev, h);
     RETURN NULL;
 END
 $$;
@@ -200,6 +200,28 @@ DROP TRIGGER IF EXISTS licence_history_append ON licences;
 CREATE TRIGGER licence_history_append
     AFTER INSERT OR UPDATE OR DELETE ON licences
     FOR EACH ROW EXECUTE FUNCTION licence_history_append();
+
+-- A revision is chained onto the ledger's tip as its transaction commits:
+-- a deferred trigger runs in the commit, after the transaction's last
+-- statement, so the tip is held from there to the commit's end and no
+-- longer. licence_history_append has written the revision, with its own
+-- hashes, in the statement that made the change.
+CREATE OR REPLACE FUNCTION licence_history_link() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    lseq bigint;
+BEGIN
+    UPDATE public.ledger_tip SET seq = seq + 1, hash = public.licence_ledger_link(hash, seq + 1, NEW.hash) RETURNING seq INTO lseq;
+    UPDATE public.licence_history SET ledger_seq = lseq WHERE licence_id = NEW.licence_id AND version = NEW.version;
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER IF EXISTS licence_history_link ON licence_history;
+CREATE CONSTRAINT TRIGGER licence_history_link
+    AFTER INSERT ON licence_history
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION licence_history_link();
 
 -- ledger_append chains an entry onto the ledger's tip, in commit order as
 -- a revision is (the tip's row is held until commit). Only the owner runs
