@@ -68,7 +68,7 @@ func Migrate(ctx context.Context, conn *pgx.Conn, users Users, iamAuth bool) err
 		"REVOKE CREATE ON SCHEMA public FROM PUBLIC, "+api+", "+eraser+", "+digest,
 	)
 	steps = append(steps,
-		"REVOKE ALL ON FUNCTION licence_history_append(), licence_erase(text, jsonb), ledger_append(text, jsonb), licence_erasure_entry(text, jsonb) FROM PUBLIC",
+		"REVOKE ALL ON FUNCTION licence_history_append(), licence_history_link(), licence_erase(text, jsonb), ledger_append(text, jsonb), licence_erasure_entry(text, jsonb) FROM PUBLIC",
 		"GRANT SELECT, DELETE ON licences TO "+api,
 		"GRANT INSERT (id, email, idempotency_key, request_hash, doc) ON licences TO "+api,
 		"GRANT UPDATE (doc) ON licences TO "+api,

@@ -223,46 +223,6 @@ func verifyLicences(ctx context.Context, q Querier, sc scope, rep *Report) error
 	return nil
 }
 
-func verifyChains(ctx context.Context, q Querier, sc scope, es *entries, rep *Report) error {
-	rows, err := q.Query(ctx, `SELECT x.licence_id, x.version, x.tx_id, x.tx_time, x.formula, x.doc::text, x.event::text,
-			x.content_hash, x.erased IS NOT NULL, x.erased::text, x.ledger_seq, x.prev_hash, x.hash, x.head, l.id IS NOT NULL, CASE WHEN x.head THEN l.doc::text END
-		FROM (SELECT h.*, h.version = max(h.version) OVER (PARTITION BY h.licence_id) AS head FROM licence_history h`+sc.history()+`) x
-		LEFT JOIN licences l ON l.id = x.licence_id
-		ORDER BY x.licence_id, x.version`, sc.args()...)
-	if err != nil {
-		return fmt.Errorf("read history: %w", err)
-	}
-	defer rows.Close()
-	var (
-		lastID string
-		c      chain
-	)
-	for rows.Next() {
-		var r historyRow
-		if err := rows.Scan(&r.id, &r.version, &r.tx, &r.at, &r.formula, &r.doc, &r.event, &r.content,
-			&r.erased, &r.erasedRecord, &r.seq, &r.prev, &r.hash, &r.head, &r.live, &r.liveDoc); err != nil {
-			return fmt.Errorf("read history: %w", err)
-		}
-		if r.id != lastID {
-			lastID, c = r.id, chain{lastHash: []byte{}}
-			rep.Licences++
-			if r.live {
-				rep.Live++
-			}
-		}
-		if reason := c.take(r, es); reason != "" {
-			rep.Broken = &BrokenLink{LicenceID: r.id, Version: r.version, Reason: reason}
-			return nil
-		}
-		if r.erased {
-			rep.Redacted++
-		}
-		rep.Revisions++
-		rep.Read++
-	}
-	return rows.Err()
-}
-
 // chain is one licence's history as Verify walks it, revision by revision.
 type chain struct {
 	lastHash []byte
