@@ -78,6 +78,12 @@ func BenchmarkConcurrentWrites(b *testing.B) {
 	storetest.ConcurrentWrites(b, func(b *testing.B) licence.Store { return newDB(b).api })
 }
 
+// BenchmarkReads measures a get and history pages at 100 and 10,000
+// revisions (storetest.Reads).
+func BenchmarkReads(b *testing.B) {
+	storetest.Reads(b, func(b *testing.B) licence.Store { return newDB(b).api })
+}
+
 // fillLedger writes n licences, each made then given 3 points, through the
 // history trigger in two statements, as the domain writes them.
 func fillLedger(t testing.TB, db *db, n int) {

@@ -319,3 +319,9 @@ func TestARequestEndedMidAnswerIsUnavailable(t *testing.T) {
 func BenchmarkConcurrentWrites(b *testing.B) {
 	storetest.ConcurrentWrites(b, func(b *testing.B) licence.Store { _, s := newStore(b); return s })
 }
+
+// BenchmarkReads measures a get and history pages at 100 and 10,000
+// revisions (storetest.Reads) against the local double.
+func BenchmarkReads(b *testing.B) {
+	storetest.Reads(b, func(b *testing.B) licence.Store { _, s := newStore(b); return s })
+}
