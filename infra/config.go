@@ -70,9 +70,12 @@ type Config struct {
 	WAFRateLimit           int  // requests per source IP per 5 minutes
 
 	// DigestSchedule is when the digest function runs (Aurora), an
-	// EventBridge Scheduler expression; DigestRetentionDays how long each
-	// digest is locked in compliance mode.
+	// EventBridge Scheduler expression, verifying what changed since the
+	// last digest; FullVerifySchedule when it runs verifying the whole
+	// ledger, no more often; DigestRetentionDays how long each digest is
+	// locked in compliance mode.
 	DigestSchedule      string
+	FullVerifySchedule  string
 	DigestRetentionDays int
 
 	// APIReservedConcurrency reserves that many executions for the API
@@ -198,6 +201,7 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		WAF:                         r.bool("waf"),
 		WAFRateLimit:                r.int("wafRateLimit"),
 		DigestSchedule:              r.string("digestSchedule"),
+		FullVerifySchedule:          r.string("fullVerifySchedule"),
 		DigestRetentionDays:         r.int("digestRetentionDays"),
 		APIReservedConcurrency:      r.int("apiReservedConcurrency"),
 		AuroraReaders:               r.int("auroraReaders"),
@@ -371,6 +375,34 @@ var auroraRules = []configRule{
 	},
 		func(c Config, key func(string) string) error {
 			return fmt.Errorf("%s: %q: want an EventBridge Scheduler expression such as rate(1 hour), rate(6 hours) or cron(0 * * * ? *)", key("digestSchedule"), c.DigestSchedule)
+		}},
+	{func(c Config) bool { return !schedulePattern.MatchString(c.FullVerifySchedule) },
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q: want an EventBridge Scheduler expression such as rate(7 days), rate(1 day) or cron(0 3 ? * SUN *)", key("fullVerifySchedule"), c.FullVerifySchedule)
+		}},
+	// The full verification reads the whole ledger, the digest's run only
+	// what changed since the last digest, and both catch the same
+	// tampering: the full one is the slower, costlier check, never the more
+	// frequent. Two rates compare; a cron expression has no interval to
+	// compare (as in the auto-pause rule above), and is taken as written.
+	{func(c Config) bool {
+		full, digest := rateSeconds(c.FullVerifySchedule), rateSeconds(c.DigestSchedule)
+		return full > 0 && digest > 0 && full < digest
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q runs the full verification every %d s, more often than %s (%q, every %d s): the full run reads the whole ledger, the digest's only what changed; run it as often as the digest or less often",
+				key("fullVerifySchedule"), c.FullVerifySchedule, rateSeconds(c.FullVerifySchedule), key("digestSchedule"), c.DigestSchedule, rateSeconds(c.DigestSchedule))
+		}},
+	// The auto-pause rule, for the full verification. Where both schedules
+	// are rates it adds nothing: the rule above holds the full run to the
+	// digest's interval or longer, which the digest's own auto-pause rule
+	// already holds past the pause. It matters where the digest is a cron
+	// expression, which neither rule can measure, and the full run a rate.
+	{func(c Config) bool {
+		return c.pauses() && rateSeconds(c.FullVerifySchedule) > 0 && rateSeconds(c.FullVerifySchedule) <= c.AuroraSecondsUntilAutoPause
+	},
+		func(c Config, key func(string) string) error {
+			return fmt.Errorf("%s: %q runs the full verification every %d s, within %s (%d s): the cluster would never pause; run it less often", key("fullVerifySchedule"), c.FullVerifySchedule, rateSeconds(c.FullVerifySchedule), key("auroraSecondsUntilAutoPause"), c.AuroraSecondsUntilAutoPause)
 		}},
 	{func(c Config) bool { return c.DigestRetentionDays < 1 || c.DigestRetentionDays > 36500 },
 		func(c Config, key func(string) string) error {
@@ -568,10 +600,14 @@ func (c Config) pauses() bool {
 
 // scheduleSeconds is the digest schedule's interval for a rate(...)
 // expression; 0 for a cron expression.
-func (c Config) scheduleSeconds() int {
+func (c Config) scheduleSeconds() int { return rateSeconds(c.DigestSchedule) }
+
+// rateSeconds is a schedule expression's interval for a rate(...)
+// expression; 0 for a cron expression.
+func rateSeconds(expression string) int {
 	var n int
 	var unit string
-	if _, err := fmt.Sscanf(c.DigestSchedule, "rate(%d %s", &n, &unit); err != nil {
+	if _, err := fmt.Sscanf(expression, "rate(%d %s", &n, &unit); err != nil {
 		return 0
 	}
 	switch strings.TrimSuffix(strings.TrimSuffix(unit, ")"), "s") {

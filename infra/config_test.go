@@ -11,6 +11,12 @@ import (
 	"github.com/privateledger/licences/function/env"
 )
 
+// Each bad setting is refused with an error naming its key (or the keys
+// that constrain each other) and what is allowed.
+//
+// Mutant: config.go `{func(c Config) bool { return !schedulePattern.MatchString(c.FullVerifySchedule) },` -> `{func(c Config) bool { return false },`
+// Mutant: config.go `return full > 0 && digest > 0 && full < digest` -> `return full > 0 && digest > 0 && false`
+// Mutant: config.go `return c.pauses() && rateSeconds(c.FullVerifySchedule) > 0 &&` -> `return false &&`
 func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -57,6 +63,11 @@ func TestBadConfigFailsWithAClearMessage(t *testing.T) {
 		{"too many callers", "dev", map[string]string{"licences:apiCallers": `["` + strings.TrimSuffix(strings.Repeat(`111122223333","`, 21), `","`) + `"]`}, []string{"licences:apiCallers", "at most 20"}},
 		{"digest schedule", "dev", map[string]string{"licences:digestSchedule": "every hour"}, []string{"licences:digestSchedule", "rate(1 hour)"}},
 		{"digest schedule plural", "dev", map[string]string{"licences:digestSchedule": "rate(1 hours)"}, []string{"licences:digestSchedule"}},
+		{"full verification schedule", "dev", map[string]string{"licences:fullVerifySchedule": "weekly"}, []string{"licences:fullVerifySchedule", "rate(7 days)"}},
+		{"full verification schedule singular", "dev", map[string]string{"licences:fullVerifySchedule": "rate(7 day)"}, []string{"licences:fullVerifySchedule"}},
+		{"full verification more often than the digest", "prod", map[string]string{"licences:digestSchedule": "rate(1 day)", "licences:fullVerifySchedule": "rate(12 hours)"}, []string{"licences:fullVerifySchedule", `"rate(12 hours)"`, "licences:digestSchedule", `"rate(1 day)"`, "more often"}},
+		{"full verification more often than the digest, in other units", "prod", map[string]string{"licences:digestSchedule": "rate(2 hours)", "licences:fullVerifySchedule": "rate(90 minutes)"}, []string{"licences:fullVerifySchedule", "licences:digestSchedule", "more often"}},
+		{"a full verification that keeps a pausing cluster awake", "dev", map[string]string{"licences:auroraMinCapacity": "0", "licences:auroraSecondsUntilAutoPause": "3600", "licences:digestSchedule": "cron(0 */6 * * ? *)", "licences:fullVerifySchedule": "rate(30 minutes)"}, []string{"licences:fullVerifySchedule", "never pause", "licences:auroraSecondsUntilAutoPause"}},
 		{"digest retention", "dev", map[string]string{"licences:digestRetentionDays": "0"}, []string{"licences:digestRetentionDays", "compliance"}},
 		{"waf rate too low", "dev", map[string]string{"licences:wafRateLimit": "9"}, []string{"licences:wafRateLimit", "10 to 2000000000"}},
 	} {
@@ -79,6 +90,25 @@ func TestDefaultsApplyWhenStackSetsNothing(t *testing.T) {
 	c := d.config
 	if c.AZCount != 2 || c.VPCCIDR.String() != "10.0.0.0/16" || !c.DeletionProtection || c.KMSKey != "" || c.MemoryMB != 512 {
 		t.Errorf("defaults = %+v", c)
+	}
+	if c.DigestSchedule != "rate(1 hour)" || c.FullVerifySchedule != "rate(7 days)" {
+		t.Errorf("schedules default to %q and %q, want hourly digests and a weekly full verification", c.DigestSchedule, c.FullVerifySchedule)
+	}
+}
+
+// The full verification may run as often as the digest, or less often,
+// or on a cron expression (no interval to compare).
+func TestTheFullVerificationMayRunAsOftenAsTheDigestOrLess(t *testing.T) {
+	for _, tc := range []struct{ digest, full string }{
+		{"rate(1 hour)", "rate(60 minutes)"},
+		{"rate(6 hours)", "rate(1 day)"},
+		{"rate(1 hour)", "cron(0 3 ? * SUN *)"},
+		{"cron(0 * * * ? *)", "rate(7 days)"},
+	} {
+		d := mustDeploy(t, "prod", map[string]string{"licences:digestSchedule": tc.digest, "licences:fullVerifySchedule": tc.full})
+		if d.config.FullVerifySchedule != tc.full {
+			t.Errorf("fullVerifySchedule %q read as %q", tc.full, d.config.FullVerifySchedule)
+		}
 	}
 }
 

@@ -159,19 +159,23 @@ type DigestsArgs struct {
 	// gateway endpoint admits.
 	Function *Function
 	Bucket   *DigestBucket
-	// Schedule is an EventBridge Scheduler expression: rate(…) or cron(…).
-	Schedule, ScheduleName, SchedulerRoleName string
-	VpcID                                     pulumi.StringInput
-	RouteTableIDs                             pulumi.StringArrayInput
-	FunctionSecurityGroupID                   pulumi.StringInput
-	Account                                   Account
+	// Schedule runs the digest's incremental verification, FullSchedule
+	// its full one, each under its own name: EventBridge Scheduler
+	// expressions, rate(…) or cron(…).
+	Schedule, ScheduleName         string
+	FullSchedule, FullScheduleName string
+	SchedulerRoleName              string
+	VpcID                          pulumi.StringInput
+	RouteTableIDs                  pulumi.StringArrayInput
+	FunctionSecurityGroupID        pulumi.StringInput
+	Account                        Account
 }
 
-// Digests runs the digest function on a schedule and gives it its one way
-// to S3: a gateway endpoint on the isolated subnets' route tables whose
-// policy admits the digest role to the digest object and the listing of
-// its bucket, and nothing else,
-// and an egress rule from the function group to S3's prefix list.
+// Digests runs the digest function on two schedules, incremental and
+// full, and gives it its one way to S3: a gateway endpoint on the isolated
+// subnets' route tables whose policy admits the digest role to the digest
+// object and the listing of its bucket, and nothing else, and an egress
+// rule from the function group to S3's prefix list.
 type Digests struct {
 	pulumi.ResourceState
 
@@ -179,7 +183,7 @@ type Digests struct {
 }
 
 // NewDigests creates the endpoint, the egress rule, the scheduler's role
-// and the schedule.
+// and the schedules.
 func NewDigests(ctx *pulumi.Context, name string, args DigestsArgs, opts ...pulumi.ResourceOption) (*Digests, error) {
 	d := &Digests{}
 	if err := ctx.RegisterComponentResource("licences:infra:Digests", name, d, opts...); err != nil {
@@ -210,7 +214,7 @@ func NewDigests(ctx *pulumi.Context, name string, args DigestsArgs, opts ...pulu
 	}
 	role, err := iam.NewRole(ctx, name+"-scheduler", &iam.RoleArgs{
 		Name:             pulumi.String(args.SchedulerRoleName),
-		Description:      pulumi.Sprintf("Lets EventBridge Scheduler run the %s schedule", args.ScheduleName),
+		Description:      pulumi.Sprintf("Lets EventBridge Scheduler run the %s and %s schedules", args.ScheduleName, args.FullScheduleName),
 		AssumeRolePolicy: serviceTrustJSON("scheduler.amazonaws.com", args.Account),
 	}, child)
 	if err != nil {
@@ -223,19 +227,32 @@ func NewDigests(ctx *pulumi.Context, name string, args DigestsArgs, opts ...pulu
 	if err != nil {
 		return nil, fmt.Errorf("create scheduler policy: %w", err)
 	}
-	if _, err := scheduler.NewSchedule(ctx, name, &scheduler.ScheduleArgs{
-		Name:               pulumi.String(args.ScheduleName),
-		Description:        pulumi.String("Verifies the ledger against its last digest, then writes the next"),
-		ScheduleExpression: pulumi.String(args.Schedule),
-		FlexibleTimeWindow: &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("OFF")},
-		Target: &scheduler.ScheduleTargetArgs{
-			Arn:         args.Function.ARN,
-			RoleArn:     role.Arn,
-			Input:       pulumi.String("{}"),
-			RetryPolicy: &scheduler.ScheduleTargetRetryPolicyArgs{MaximumRetryAttempts: pulumi.Int(2)},
-		},
-	}, child, pulumi.DependsOn([]pulumi.Resource{invoke, endpoint, egress})); err != nil {
-		return nil, fmt.Errorf("create digest schedule: %w", err)
+	// Two schedules run the one function, through the one role, alike but
+	// for their input (function/bootstrap's digestHandler reads it): {}
+	// verifies what changed since the newest digest, {"full": true} the
+	// whole ledger. The first keeps the component's name, as before the
+	// second was added, so an update leaves it in place.
+	runs := []struct{ resource, name, expression, input, description string }{
+		{resource: name, name: args.ScheduleName, expression: args.Schedule, input: "{}",
+			description: "Verifies what changed in the ledger since its last digest, then writes the next"},
+		{resource: name + "-full", name: args.FullScheduleName, expression: args.FullSchedule, input: "{\"full\": true}",
+			description: "Verifies the whole ledger against its last digest, then writes the next"},
+	}
+	for _, run := range runs {
+		if _, err := scheduler.NewSchedule(ctx, run.resource, &scheduler.ScheduleArgs{
+			Name:               pulumi.String(run.name),
+			Description:        pulumi.String(run.description),
+			ScheduleExpression: pulumi.String(run.expression),
+			FlexibleTimeWindow: &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("OFF")},
+			Target: &scheduler.ScheduleTargetArgs{
+				Arn:         args.Function.ARN,
+				RoleArn:     role.Arn,
+				Input:       pulumi.String(run.input),
+				RetryPolicy: &scheduler.ScheduleTargetRetryPolicyArgs{MaximumRetryAttempts: pulumi.Int(2)},
+			},
+		}, child, pulumi.DependsOn([]pulumi.Resource{invoke, endpoint, egress})); err != nil {
+			return nil, fmt.Errorf("create schedule %s: %w", run.name, err)
+		}
 	}
 	d.EndpointID = endpoint.ID().ToStringOutput()
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"endpointId": d.EndpointID})

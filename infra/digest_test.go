@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -191,22 +192,57 @@ func TestTheDigestRunsAgainstS3AsPlanned(t *testing.T) {
 	})
 }
 
-// The digest function runs on the configured schedule, through a role
-// that EventBridge Scheduler of this account alone may assume and that may
+// The digest function runs on two schedules, and no others: every
+// digestSchedule verifying what changed since the last digest (input {}),
+// every fullVerifySchedule verifying the whole ledger ({"full": true}),
+// each under its own name, alike otherwise (the one function, the one
+// role, the same retries and no flexible window), through a role that
+// EventBridge Scheduler of this account alone may assume and that may
 // invoke that function alone.
 //
 // Mutant: digest.go `Arn:         args.Function.ARN,` -> `Arn:         args.Bucket.ARN,`
 // Mutant: policy.go `			Condition: Condition{"StringEquals": {"aws:SourceAccount": {id}}},` -> `			Condition: nil,`
-func TestTheDigestRunsOnItsSchedule(t *testing.T) {
+// Mutant: digest.go `input: "{\"full\": true}",` -> `input: "{}",`
+// Mutant: digest.go `input: "{}",` -> `input: "{\"full\": true}",`
+// Mutant: digest.go `expression: args.FullSchedule,` -> `expression: args.Schedule,`
+// Mutant: stack.go `FullScheduleName:        s.names.schedule(digestPart + "-full"),` -> `FullScheduleName:        s.names.schedule(digestPart),`
+func TestTheDigestRunsOnItsSchedules(t *testing.T) {
 	eachStage(t, onEngine(env.AuroraPostgreSQL), func(t *testing.T, d *deployment) {
-		s := d.one(t, "aws:scheduler/schedule:Schedule", "digests")
-		target, _ := s.Inputs["target"].(map[string]any)
+		if d.config.FullVerifySchedule == d.config.DigestSchedule {
+			t.Fatalf("%s runs both verifications at %s: the test could not tell the schedules apart", d.config.Stage, d.config.DigestSchedule)
+		}
+		d.all(t, "aws:scheduler/schedule:Schedule", 2)
 		fn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:licences-%s-digest", d.config.Region, testAccount, d.config.Stage)
 		schedRole := fmt.Sprintf("arn:aws:iam::%s:role/from-provider/licences-%s-digest-scheduler-%s", testAccount, d.config.Stage, d.config.Region)
-		if s.Inputs["scheduleExpression"] != d.config.DigestSchedule || target["arn"] != fn || target["roleArn"] != schedRole {
-			t.Errorf("schedule %v, want %s running %s as %s", s.Inputs, d.config.DigestSchedule, fn, schedRole)
+		for _, want := range []struct {
+			resource, name, expression string
+			full                       bool
+		}{
+			{"digests", "licences-" + d.config.Stage + "-digest", d.config.DigestSchedule, false},
+			{"digests-full", "licences-" + d.config.Stage + "-digest-full", d.config.FullVerifySchedule, true},
+		} {
+			s := d.one(t, "aws:scheduler/schedule:Schedule", want.resource)
+			target, _ := s.Inputs["target"].(map[string]any)
+			if s.Inputs["name"] != want.name || s.Inputs["scheduleExpression"] != want.expression || target["arn"] != fn || target["roleArn"] != schedRole {
+				t.Errorf("schedule %s %v, want %s at %s running %s as %s", want.resource, s.Inputs, want.name, want.expression, fn, schedRole)
+			}
+			// The input as the digest function reads it (digestHandler's
+			// JSON), and nothing else in it.
+			wantInput := map[string]any{}
+			if want.full {
+				wantInput["full"] = true
+			}
+			var input map[string]any
+			if text, _ := target["input"].(string); json.Unmarshal([]byte(text), &input) != nil || !maps.Equal(input, wantInput) {
+				t.Errorf("schedule %s: input %v, want %v", want.resource, target["input"], wantInput)
+			}
+			window, _ := s.Inputs["flexibleTimeWindow"].(map[string]any)
+			retry, _ := target["retryPolicy"].(map[string]any)
+			if window["mode"] != "OFF" || num(retry["maximumRetryAttempts"]) != 2 {
+				t.Errorf("schedule %s: window %v, retries %v, want OFF and 2", want.resource, window, retry)
+			}
+			dependsOn(t, s, "aws:iam/rolePolicy:RolePolicy::digests-scheduler", "aws:ec2/vpcEndpoint:VpcEndpoint::digests-s3", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::digests-s3")
 		}
-		dependsOn(t, s, "aws:ec2/vpcEndpoint:VpcEndpoint::digests-s3", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::digests-s3")
 		trust := policy(t, d.one(t, "aws:iam/role:Role", "digests-scheduler"), "assumeRolePolicy")
 		cond, _ := json.Marshal(trust.Statement[0].Condition)
 		if len(trust.Statement) != 1 || !slices.Equal(trust.Statement[0].Principal.Service, []string{"scheduler.amazonaws.com"}) || string(cond) != `{"StringEquals":{"aws:SourceAccount":["`+testAccount+`"]}}` {

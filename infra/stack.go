@@ -222,7 +222,7 @@ func (s stage) functions(ctx *pulumi.Context, art function.Artifact, roles map[s
 	return fns, all, nil
 }
 
-// digests declares the digest function's schedule and its way to the
+// digests declares the digest function's schedules and its way to the
 // bucket, where the engine keeps digests.
 func (s stage) digests(ctx *pulumi.Context, eng engine, fns map[string]*Function, outputs pulumi.Map) error {
 	if eng.digest == nil {
@@ -235,6 +235,8 @@ func (s stage) digests(ctx *pulumi.Context, eng engine, fns map[string]*Function
 		Bucket:                  eng.bucket,
 		Schedule:                cfg.DigestSchedule,
 		ScheduleName:            s.names.schedule(digestPart),
+		FullSchedule:            cfg.FullVerifySchedule,
+		FullScheduleName:        s.names.schedule(digestPart + "-full"),
 		SchedulerRoleName:       s.names.role(digestPart + "-scheduler"),
 		VpcID:                   s.network.VpcID,
 		RouteTableIDs:           s.network.routeTableIDs(ctx, s.invoke),
