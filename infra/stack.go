@@ -27,8 +27,15 @@ const (
 	migrationMemoryMB       = 256
 	migrationTimeoutSeconds = 120
 	eraseMemoryMB           = 256
-	// The digest reads the whole ledger, so it has time.
-	digestMemoryMB       = 256
+	// The digest's full verification reads the whole ledger and is bound
+	// by CPU (about 17 s of it at a million revisions, docs/testing.md),
+	// which Lambda gives in proportion to memory: 1,769 MB is one vCPU.
+	// Estimated from that: at 256 MB (a seventh of one) the run would take
+	// about two minutes at a million revisions and reach the timeout near
+	// two and a half million; at one vCPU about 20 s, the timeout near
+	// fifteen million. The hourly incremental run takes seconds, so the
+	// price is cents a month.
+	digestMemoryMB       = 1769
 	digestTimeoutSeconds = 300
 )
 
