@@ -3,6 +3,7 @@ package pgstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -49,15 +50,24 @@ func TestConcurrentWritersKeepCommitOrderAndDigests(t *testing.T) {
 		defer mu.Unlock()
 		writes = append(writes, w)
 	}
+	// A write answered "unavailable" committed nothing (so the tests
+	// below): it is sent again, as a client does with 503, and counts from
+	// its first attempt.
 	timed := func(key func() (string, error)) bool {
 		start := time.Now()
-		k, err := key()
-		if err != nil {
-			t.Error(err)
-			return false
+		for {
+			k, err := key()
+			var u *licence.UnavailableError
+			if errors.As(err, &u) {
+				continue
+			}
+			if err != nil {
+				t.Error(err)
+				return false
+			}
+			record(raced{key: k, start: start, end: time.Now()})
+			return true
 		}
-		record(raced{key: k, start: start, end: time.Now()})
-		return true
 	}
 	stop := make(chan struct{})
 	digester := make(chan struct{})
@@ -185,4 +195,89 @@ func (d *db) positions(t *testing.T) map[string]int64 {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// A transaction takes the ledger's tip only as it commits: one left open
+// after its change does not hold back another writer's commit, which
+// takes the earlier position, and a digest taken meanwhile covers it.
+// (Before, the open transaction's statement held the tip until it
+// committed, and the other writer waited on it to its deadline.)
+func TestAnOpenTransactionDoesNotHoldTheTip(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	open := create(t, d.api, "open@example.com", "")
+	other := create(t, d.api, "other@example.com", "")
+	tx, err := d.asRole(t, "licences_api").Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // committed below
+	if _, err := tx.Exec(ctx, `UPDATE licences SET doc = jsonb_set(jsonb_set(doc, '{penaltyPoints}', '3'), '{lastEvent}',
+		'{"kind":"PenaltyPointsAdded","points":3,"reason":"left open","at":"2026-12-01T09:00:00Z","actor":{"principal":"clerk"}}') WHERE id = $1`, open.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A bound on what would otherwise wait for ever, not a speed.
+	bounded, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := d.api.Update(bounded, other.ID, func(l *licence.Licence) {
+		l.ChangePoints(licence.PointsChange{Points: 1, Reason: "committed first"}, at, clerk)
+	}); err != nil {
+		t.Fatalf("a change while another transaction is open after its own: %v", err)
+	}
+	digest, err := TakeDigest(ctx, d.digest.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	positions := d.positions(t)
+	if first, last := positions["committed first"], positions["left open"]; digest.Seq != first || last != first+1 {
+		t.Errorf("the first commit at position %d, the open one's at %d, the digest between them at %d", first, last, digest.Seq)
+	}
+	if rep := d.verify(t, &digest); rep.Broken != nil {
+		t.Errorf("against the digest taken while a transaction was open: %v", rep.Broken)
+	}
+}
+
+// A commit waits for the ledger's tip for a bounded time, well inside
+// licence.CommitWait: when it cannot have it, it fails and rolls back
+// while the store still listens, so a change answered "unavailable" is
+// never committed behind that answer (and then made again by the client's
+// retry).
+func TestACommitThatCannotHaveTheTipRollsBackWhileTheStoreListens(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	l := create(t, d.api, "queued@example.com", "")
+	hold := func() {
+		t.Helper()
+		if _, err := d.owner.Exec(ctx, `SELECT seq FROM ledger_tip FOR UPDATE`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.owner.Exec(ctx, `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	hold()
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, err := d.api.Update(short, l.ID, func(l *licence.Licence) {
+		l.ChangePoints(licence.PointsChange{Points: 3, Reason: "queued"}, at, clerk)
+	})
+	cancel()
+	var u *licence.UnavailableError
+	if !errors.As(err, &u) {
+		t.Fatalf("a change whose commit cannot have the tip: %v, want unavailable", err)
+	}
+	if _, err := d.owner.Exec(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	// Taking the tip again waits for any commit queued on it to end.
+	hold()
+	got, err := d.api.Get(ctx, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := d.verify(t, nil); got.PenaltyPoints != 0 || rep.Revisions != 1 || rep.Broken != nil {
+		t.Errorf("after the change answered unavailable: %d points, %+v; want nothing changed", got.PenaltyPoints, rep)
+	}
 }

@@ -206,8 +206,14 @@ CREATE TRIGGER licence_history_append
 -- statement, so the tip is held from there to the commit's end and no
 -- longer. licence_history_append has written the revision, with its own
 -- hashes, in the statement that made the change.
+--
+-- Its wait for the tip is bounded (lock_timeout) well inside
+-- licence.CommitWait, the time a store waits for a COMMIT's answer past
+-- the request's deadline: a commit that cannot have the tip fails and
+-- rolls back while the client still listens, and never commits after the
+-- client was told it failed.
 CREATE OR REPLACE FUNCTION licence_history_link() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '500ms' AS $$
 DECLARE
     lseq bigint;
 BEGIN
