@@ -173,10 +173,17 @@ func (es *entries) checkErased(r historyRow) string {
 }
 
 // checkLicenceEnd: a licence the ledger records as erased ends in its
-// deletion; "" when r, the head of a chain, holds.
+// deletion, which the erasure follows; "" when r, the head of a chain,
+// holds.
 func (es *entries) checkLicenceEnd(r historyRow, isDeletion bool) string {
-	if e := es.erasures[r.id]; e != nil && !isDeletion {
+	e := es.erasures[r.id]
+	switch {
+	case e == nil:
+		return ""
+	case !isDeletion:
 		return fmt.Sprintf("the erasure at position %d erased it, but its history does not end in its deletion", e.seq)
+	case r.seq != nil && *r.seq > e.seq:
+		return fmt.Sprintf("the erasure at position %d comes before the deletion it needs, at position %d", e.seq, *r.seq)
 	}
 	return ""
 }

@@ -281,3 +281,24 @@ func TestACommitThatCannotHaveTheTipRollsBackWhileTheStoreListens(t *testing.T) 
 		t.Errorf("after the change answered unavailable: %d points, %+v; want nothing changed", got.PenaltyPoints, rep)
 	}
 }
+
+// An erasure made in the transaction that deleted its licence (the owner
+// may; the store never does) still follows the deletion in the ledger: the
+// deletion takes its position before the erasure takes its own, and Verify
+// holds an erasure to coming after the deletion it needs.
+func TestAnErasureInTheDeletionsTransactionFollowsIt(t *testing.T) {
+	d := newDB(t)
+	l := create(t, d.api, "together@example.com", "")
+	d.tamper(t, `BEGIN`,
+		`SELECT set_config('licences.deletion_event', '{"kind":"LicenceDeleted","at":"2026-12-01T09:00:00Z","actor":{"principal":"clerk"}}', true)`,
+		`DELETE FROM licences WHERE id = '`+l.ID+`'`,
+		`SELECT licence_erase('`+l.ID+`', '{"at":"2026-12-01T10:00:00Z","actor":{"principal":"officer"}}')`,
+		`COMMIT`)
+	if rep := d.verify(t, nil); rep.Broken != nil || rep.Erasures != 1 || rep.Redacted != 1 {
+		t.Fatalf("after deleting and erasing in one transaction: %+v", rep)
+	}
+	positions := d.positions(t)
+	if deletion, erasure := positions[l.ID+"/1"], positions["erasure of "+l.ID]; deletion == 0 || erasure != deletion+1 {
+		t.Errorf("the deletion at position %d, its erasure at %d; want the erasure next after it", deletion, erasure)
+	}
+}

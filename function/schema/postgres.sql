@@ -282,6 +282,10 @@ BEGIN
     UPDATE public.licence_history SET doc = NULL, event = NULL, erased = recorded
         WHERE licence_id = lid AND doc IS NOT NULL;
     IF FOUND THEN
+        -- Revisions this transaction made wait for its commit to take
+        -- their positions (licence_history_link); they take them now, so
+        -- the erasure follows the deletion it needs.
+        SET CONSTRAINTS public.licence_history_link IMMEDIATE;
         PERFORM public.ledger_append('erasure', public.licence_erasure_entry(lid, recorded));
     END IF;
     SELECT count(*) INTO revisions FROM public.licence_history WHERE licence_id = lid AND erased IS NOT NULL;
