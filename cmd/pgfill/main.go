@@ -10,8 +10,10 @@
 // Without DATABASE_URL it starts a throwaway local PostgreSQL
 // (testdouble/localpg), fills a fresh database and removes it all when it
 // is done. With DATABASE_URL, the owner's URL of a database that holds no
-// ledger yet, it migrates that database as cmd/localpg's users do and
-// leaves the ledger there. It reports at 1,000, 10,000, … and at N. It exits
+// ledger yet (one `go run ./cmd/localpg` serves, say), it migrates that
+// database, creating the functions' users without passwords, as a local
+// server that trusts them needs, and leaves the ledger there for
+// `pgverify` and the like. It reports at 1,000, 10,000, … and at N. It exits
 // 0 when every write succeeded and every verification held, 1 otherwise,
 // 2 on bad usage.
 package main
