@@ -79,38 +79,11 @@ func BenchmarkCheckChains(b *testing.B) {
 	const licences = 20000
 	db := newDB(b)
 	fillLedger(b, db, licences)
-	ctx := context.Background()
-	tx, err := db.digest.pool.Begin(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // read only
-	es, err := readEntries(ctx, tx, everything, &Report{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rows, err := queryHistory(ctx, tx, everything)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var history []historyRow
-	for r, err := range historyRows(rows) {
-		if err != nil {
-			b.Fatal(err)
-		}
-		history = append(history, r)
-	}
-	rows.Close()
+	history, es := db.history(b)
 	runtime.GC() // the filling's garbage is not the checking's
 	for b.Loop() {
 		var rep Report
-		if err := checkChains(func(yield func(historyRow, error) bool) {
-			for _, r := range history {
-				if !yield(r, nil) {
-					return
-				}
-			}
-		}, es, &rep); err != nil || rep.Broken != nil || rep.Revisions != 2*licences {
+		if err := checkChains(rowsOf(history), es, &rep); err != nil || rep.Broken != nil || rep.Revisions != 2*licences {
 			b.Fatalf("checked %+v, %v", rep, err)
 		}
 	}
