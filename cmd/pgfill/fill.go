@@ -10,6 +10,7 @@ import (
 
 	"github.com/privateledger/licences/function/licence"
 	"github.com/privateledger/licences/function/pgstore"
+	"github.com/privateledger/licences/latency"
 )
 
 // The actor and time of every change pgfill makes.
@@ -39,7 +40,7 @@ func fill(ctx context.Context, l *ledger, s sizes, out io.Writer) error {
 	)
 	made := 0
 	for _, size := range steps(s.licences) {
-		creates, err := concurrently(ctx, s.clients, size-made, func(n int) error {
+		creates, err := latency.Measure(ctx, s.clients, size-made, func(_, n int) error {
 			app := licence.Application{FirstName: "Jo", LastName: "Bloggs", Email: fmt.Sprintf("l%d@example.com", made+n),
 				Telephone: "07700900123", Postcode: "SW1A 1AA"}
 			c, _, err := l.store.Create(ctx, licence.New("", app, at, filler), licence.IdempotencyKey{})
@@ -59,7 +60,7 @@ func fill(ctx context.Context, l *ledger, s sizes, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("at %d licences: %w", size, err)
 		}
-		fmt.Fprintf(out, "| %d | %d | %.0f | %s | %s | %s | %s | %s | %s |\n", size, r.full.Revisions, creates.rate(), creates,
+		fmt.Fprintf(out, "| %d | %d | %.0f | %s | %s | %s | %s | %s | %s |\n", size, r.full.Revisions, creates.Rate(), creates,
 			r.gets, r.changes, r.pages, verified(r.fullTook, r.full), verified(r.sinceTook, r.since))
 	}
 	return nil
@@ -117,7 +118,7 @@ func change(n int) func(*licence.Licence) {
 
 // figures are what measure found at one size.
 type figures struct {
-	gets, changes, pages latencies
+	gets, changes, pages latency.Sample
 	full, since          pgstore.Report
 	fullTook, sinceTook  time.Duration
 }
@@ -133,7 +134,7 @@ const (
 func measure(ctx context.Context, l *ledger, s sizes, ids []string, long string) (figures, error) {
 	var f figures
 	var err error
-	if f.gets, err = concurrently(ctx, s.clients, gets, func(int) error {
+	if f.gets, err = latency.Measure(ctx, s.clients, gets, func(int, int) error {
 		_, err := l.store.Get(ctx, ids[rand.IntN(len(ids))]) //nolint:gosec // G404: a sample, not a secret
 		return err
 	}); err != nil {
@@ -147,7 +148,7 @@ func measure(ctx context.Context, l *ledger, s sizes, ids []string, long string)
 	if f.full.Broken != nil {
 		return f, fmt.Errorf("the ledger does not verify: %w", f.full.Broken)
 	}
-	if f.changes, err = concurrently(ctx, s.clients, s.changes, func(n int) error {
+	if f.changes, err = latency.Measure(ctx, s.clients, s.changes, func(_, n int) error {
 		_, err := l.store.Update(ctx, ids[rand.IntN(len(ids))], change(n)) //nolint:gosec // G404: a sample, not a secret
 		return err
 	}); err != nil {
@@ -158,7 +159,7 @@ func measure(ctx context.Context, l *ledger, s sizes, ids []string, long string)
 		return f, fmt.Errorf("verify since the digest: %w", err)
 	}
 	f.sinceTook = time.Since(start)
-	if f.pages, err = concurrently(ctx, 1, pages, func(int) error {
+	if f.pages, err = latency.Measure(ctx, 1, pages, func(int, int) error {
 		_, err := l.store.History(ctx, long, 0, licence.DefaultHistoryLimit)
 		return err
 	}); err != nil {
