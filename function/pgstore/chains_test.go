@@ -54,7 +54,9 @@ func TestCheckChainsReportsInTheOrderItRead(t *testing.T) {
 	for _, i := range []int{edge - 1, edge} {
 		broken[i].hash = append([]byte{^history[i].hash[0]}, history[i].hash[1:]...)
 	}
-	want, good := walk(broken, es)
+	// One batch of every row, checked by one checker: a single walk.
+	single := batch{rows: broken}.check(es)
+	want, good := single.broken, single.revisions
 	if want == nil || want.LicenceID != history[edge-1].id || good != edge-1 {
 		t.Fatalf("one walk over the rows finds %+v after %d revisions; want licence %s after %d", want, good, history[edge-1].id, edge-1)
 	}
@@ -71,21 +73,6 @@ func TestCheckChainsReportsInTheOrderItRead(t *testing.T) {
 			}
 		}
 	}
-}
-
-// walk checks history in one pass, no batches, no checkers: the first
-// broken place and the revisions before it.
-func walk(history []historyRow, es *entries) (*BrokenLink, int) {
-	var c chain
-	for i, r := range history {
-		if i == 0 || r.id != history[i-1].id {
-			c = chain{lastHash: []byte{}}
-		}
-		if reason := c.take(r, es); reason != "" {
-			return &BrokenLink{LicenceID: r.id, Version: r.version, Reason: reason}, i
-		}
-	}
-	return nil, len(history)
 }
 
 // history reads d's whole history as verification does, with its entries.
